@@ -1,0 +1,47 @@
+"""The organisation catalog (SPEC §1, §3.3): typed models and the validating loader."""
+
+from libs.catalog.loader import CatalogError, Problem, load_catalog
+from libs.catalog.model import (
+    CENTRAL_KINDS,
+    GROUP_CODES,
+    TREASURY_KINDS,
+    UNIT_KINDS,
+    Application,
+    Catalog,
+    Department,
+    Group,
+    GroupCode,
+    ItOffice,
+    PolicyVersion,
+    Province,
+    RouteRule,
+    RouteTarget,
+    RoutingPolicy,
+    Scope,
+    Unit,
+    UnitKind,
+)
+
+__all__ = [
+    "CENTRAL_KINDS",
+    "GROUP_CODES",
+    "TREASURY_KINDS",
+    "UNIT_KINDS",
+    "Application",
+    "Catalog",
+    "CatalogError",
+    "Department",
+    "Group",
+    "GroupCode",
+    "ItOffice",
+    "PolicyVersion",
+    "Problem",
+    "Province",
+    "RouteRule",
+    "RouteTarget",
+    "RoutingPolicy",
+    "Scope",
+    "Unit",
+    "UnitKind",
+    "load_catalog",
+]

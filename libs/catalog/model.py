@@ -1,0 +1,159 @@
+"""The organisation as data (SPEC §1, §3.3): the typed shape every catalog file is validated into.
+
+These models are the contract between `catalog/*.yaml` and the services' pure domains. They
+carry no behaviour beyond look-ups, so a domain function can take a `Catalog` and stay pure.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+UnitKind = Literal[
+    "kbnn_central", "kbnn_province", "kbnn_district", "finance_agency", "budget_unit", "ministry"
+]
+UNIT_KINDS: tuple[str, ...] = (
+    "kbnn_central",
+    "kbnn_province",
+    "kbnn_district",
+    "finance_agency",
+    "budget_unit",
+    "ministry",
+)
+#: Kinds that belong to the treasury itself (as opposed to external requesters).
+TREASURY_KINDS: frozenset[str] = frozenset({"kbnn_central", "kbnn_province", "kbnn_district"})
+#: Kinds that never have a province (SPEC §1: "except central ones").
+CENTRAL_KINDS: frozenset[str] = frozenset({"kbnn_central", "ministry"})
+
+Scope = Literal["national", "provincial", "local"]
+GroupCode = Literal["SERVICE_DESK", "TABMIS", "PAYMENT", "INTERNAL", "WORKSTATION", "TECHNICAL"]
+GROUP_CODES: tuple[str, ...] = (
+    "SERVICE_DESK",
+    "TABMIS",
+    "PAYMENT",
+    "INTERNAL",
+    "WORKSTATION",
+    "TECHNICAL",
+)
+RouteTarget = Literal["province", "central", "ito"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Group(_Strict):
+    code: GroupCode
+    name: str
+    scope: str
+    lead_email: str
+    #: Words that reveal a topic of this group when no application is named (printers → WORKSTATION).
+    topic_keywords: list[str] = Field(default_factory=list)
+
+
+class Department(_Strict):
+    """A specialist department (L3) of the IT Department, or an external vendor/expert (L4)."""
+
+    code: str
+    name: str
+    kind: Literal["specialist", "vendor"]
+    email: str
+
+
+class Application(_Strict):
+    code: str
+    name: str
+    aliases: list[str] = Field(default_factory=list)
+    group: GroupCode
+    scope: Scope
+    specialist_department: str
+    vendor: str | None = None
+    morning_check: bool = False
+
+
+class Province(_Strict):
+    code: str
+    name: str
+    #: Other spellings users type ("HCM", "Sài Gòn", "TP.HCM").
+    aliases: list[str] = Field(default_factory=list)
+    it_office: str
+
+
+class ItOffice(_Strict):
+    code: str
+    name: str
+    province: str | None
+    email: str
+    valid_from: date = date(2000, 1, 1)
+    valid_to: date | None = None
+
+
+class Unit(_Strict):
+    code: str
+    name: str
+    kind: UnitKind
+    province: str | None = None
+    parent: str | None = None
+    #: The IT office that answers this unit at L1; None for central units (answered centrally).
+    it_office: str | None = None
+    valid_from: date = date(2000, 1, 1)
+    valid_to: date | None = None
+
+
+class RouteRule(_Strict):
+    """One clause of a decentralisation phase; a `None` condition matches anything."""
+
+    name: str
+    target: RouteTarget
+    requester_kinds: list[UnitKind] | None = None
+    scopes: list[Scope] | None = None
+    applications: list[str] | None = None
+    #: A rule that belongs to an option (e.g. `ito_outsourcing`) applies only while it is on.
+    option: str | None = None
+
+
+class PolicyVersion(_Strict):
+    id: str
+    name: str
+    effective_from: date
+    rules: list[RouteRule]
+
+
+class RoutingPolicy(_Strict):
+    versions: list[PolicyVersion]
+    options: dict[str, bool] = Field(default_factory=dict)
+    #: Name and address of the outsourced 24/7 vendor (ITO).
+    ito_name: str = "ITO"
+
+
+class Catalog(_Strict):
+    groups: dict[str, Group]
+    departments: dict[str, Department]
+    applications: dict[str, Application]
+    provinces: dict[str, Province]
+    it_offices: dict[str, ItOffice]
+    units: dict[str, Unit]
+    routing: RoutingPolicy
+
+    def policy_in_force(self, on: date) -> PolicyVersion:
+        """The newest version whose effective date is not after `on` (SPEC §3.3)."""
+        candidates = [v for v in self.routing.versions if v.effective_from <= on]
+        if not candidates:
+            return min(self.routing.versions, key=lambda v: v.effective_from)
+        return max(candidates, key=lambda v: v.effective_from)
+
+    def policy_named(self, version_id: str) -> PolicyVersion | None:
+        return next((v for v in self.routing.versions if v.id == version_id), None)
+
+    def province_by_name_or_code(self, text: str) -> Province | None:
+        """Declared provinces arrive as codes or names, with or without diacritics."""
+        from libs.text import fold
+
+        wanted = fold(text)
+        for province in self.provinces.values():
+            names = [province.code, province.name, *province.aliases]
+            if any(fold(n) == wanted for n in names):
+                return province
+        return None

@@ -1,0 +1,184 @@
+"""The consumer runner: batches from Kafka, applied with exactly-once effects (rule 5).
+
+Each (topic, partition) is a stream whose events carry their source-log `position` and the
+`prev` position the relay sent to the same partition. A sink applies a contiguous run of
+events and records the last position in the same PostgreSQL transaction, so:
+- a redelivered or replayed event (position ≤ recorded) is skipped;
+- a hole (an event whose `prev` is beyond what we applied — the broker lost data and the
+  relay has not republished yet) is never skipped over: the partition is rewound and read
+  again until the stream is whole;
+- an event the sink cannot apply goes to the dead-letter topic with the error, and the
+  stream moves on.
+Broker offsets are only a hint of where to resume; the recorded position is the truth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from typing import Any, Protocol
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+
+from libs.events.envelope import Envelope, EnvelopeError, decode_envelope, encode_envelope
+from libs.platform.metrics import CONSUMER_LAG, DEAD_LETTERS, EVENTS_PROCESSED, EVENTS_SKIPPED
+
+log = logging.getLogger(__name__)
+
+
+class DeadLetterFn(Protocol):
+    async def __call__(self, envelope: Envelope, error: BaseException) -> None: ...
+
+
+class Sink(Protocol):
+    """Where a consumer's effects go; `apply` must record the stream position atomically."""
+
+    async def last_position(self, stream: str) -> int: ...
+
+    async def apply(
+        self, stream: str, envelopes: list[Envelope], dead_letter: DeadLetterFn
+    ) -> None: ...
+
+
+def contiguous_run(envelopes: list[Envelope], last: int) -> tuple[list[Envelope], bool]:
+    """The events to apply after `last`, and whether a hole stops the run.
+
+    Pure, so the rule that decides "skip, apply or rewind" is tested without a broker.
+    """
+    run: list[Envelope] = []
+    expected = last
+    for envelope in envelopes:
+        if envelope.position <= expected:
+            continue
+        if envelope.prev > expected:
+            return run, True
+        run.append(envelope)
+        expected = envelope.position
+    return run, False
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        *,
+        name: str,
+        bootstrap: str,
+        topics: list[str],
+        sink: Sink,
+        dead_letter_topic: str,
+        rebalance_timeout_s: float = 6.0,
+        max_records: int = 500,
+    ) -> None:
+        self.name = name
+        self.bootstrap = bootstrap
+        self.topics = topics
+        self.sink = sink
+        self.dead_letter_topic = dead_letter_topic
+        self.max_records = max_records
+        timeout_ms = int(rebalance_timeout_s * 1000)
+        self._consumer = AIOKafkaConsumer(
+            *topics,
+            bootstrap_servers=bootstrap,
+            group_id=name,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            rebalance_timeout_ms=timeout_ms,
+            session_timeout_ms=max(timeout_ms, 6000),
+            heartbeat_interval_ms=1000,
+            metadata_max_age_ms=5000,
+        )
+        self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+        self.ready = asyncio.Event()
+
+    async def start(self) -> None:
+        await self._producer.start()
+        await self._consumer.start()
+
+    async def stop(self) -> None:
+        await self._consumer.stop()
+        await self._producer.stop()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                batch = await self._consumer.getmany(timeout_ms=200, max_records=self.max_records)
+                self.ready.set()
+                for tp, records in batch.items():
+                    await self._handle_partition(tp, records)
+                if batch:
+                    await self._consumer.commit()
+            except Exception:  # broker restarts and DB hiccups: log, pause, carry on
+                log.exception("consumer cycle failed; retrying", extra={"consumer": self.name})
+                await asyncio.sleep(0.5)
+
+    async def _handle_partition(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
+        stream = f"{tp.topic}:{tp.partition}"
+        envelopes: list[Envelope] = []
+        for record in records:
+            try:
+                envelopes.append(decode_envelope(record.value))
+            except EnvelopeError as error:
+                await self._dead_letter_raw(tp, record, error)
+        last = await self.sink.last_position(stream)
+        run, hole = contiguous_run(envelopes, last)
+        skipped = len(envelopes) - len(run)
+        try:
+            if run:
+                await self.sink.apply(stream, run, self._dead_letter)
+        except Exception:
+            self._consumer.seek(tp, records[0].offset)
+            raise
+        if hole:
+            log.warning(
+                "hole in stream; rewinding until the relay has republished",
+                extra={"consumer": self.name, "stream": stream, "last": last},
+            )
+            await asyncio.sleep(0.5)
+            self._consumer.seek_to_beginning(tp)
+            skipped = 0
+        EVENTS_PROCESSED.labels(self.name, tp.topic).inc(len(run))
+        if skipped:
+            EVENTS_SKIPPED.labels(self.name, tp.topic).inc(skipped)
+        highwater = self._consumer.highwater(tp)
+        if highwater is not None and records:
+            CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(
+                max(0, highwater - records[-1].offset - 1)
+            )
+
+    async def _dead_letter(self, envelope: Envelope, error: BaseException) -> None:
+        log.error(
+            "event dead-lettered",
+            extra={"consumer": self.name, "event_id": envelope.id, "ticket_id": envelope.subject,
+                   "error": repr(error)},
+        )
+        payload = {
+            "consumer": self.name,
+            "error": repr(error),
+            "traceback": "".join(traceback.format_exception(error))[-4000:],
+            "event": orjson.loads(encode_envelope(envelope)),
+        }
+        await self._send_dead_letter(envelope.subject.encode(), payload)
+
+    async def _dead_letter_raw(
+        self, tp: TopicPartition, record: ConsumerRecord, error: BaseException
+    ) -> None:
+        log.error("undecodable message dead-lettered",
+                  extra={"consumer": self.name, "topic": tp.topic, "offset": record.offset})
+        payload = {
+            "consumer": self.name,
+            "error": repr(error),
+            "topic": tp.topic,
+            "partition": tp.partition,
+            "offset": record.offset,
+            "raw": (record.value or b"").decode("utf-8", "replace"),
+        }
+        await self._send_dead_letter(record.key, payload)
+
+    async def _send_dead_letter(self, key: bytes | None, payload: dict[str, Any]) -> None:
+        await self._producer.send_and_wait(
+            self.dead_letter_topic, value=orjson.dumps(payload), key=key
+        )
+        DEAD_LETTERS.labels(self.name, self.dead_letter_topic).inc()
+

@@ -1,0 +1,252 @@
+"""The outbox relay: a service's eventsourcing notification log → its Kafka topic, in order.
+
+Why it looks like this:
+- Request handlers only save aggregates; publishing happens here, from the log, so an event
+  that is stored is published eventually and one that is not stored never is (rule 2).
+- The relay records how far it got (`position`) and how many messages it sent (`published`)
+  in the service's own schema, and resumes from there after a restart.
+- The embedded broker keeps topics in memory. Before every batch the relay compares the
+  topic's end offsets with what it has sent; a missing topic or fewer messages than sent
+  means the broker lost its data, and the relay republishes from the start.
+- Each message names the previous position sent to the same partition (`prev`), so a
+  consumer can tell a contiguous stream from one with a hole and never skip over a hole.
+- Only one relay per service publishes: a PostgreSQL advisory lock elects it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+import orjson
+import psycopg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from libs.events.envelope import Envelope, encode_envelope
+from libs.events.topics import DEFAULT_PARTITIONS
+from libs.platform.metrics import BROKER_RESETS, EVENTS_PUBLISHED, RELAY_BACKLOG
+
+log = logging.getLogger(__name__)
+
+#: Maps one stored notification to the envelope to publish, or None for internal events.
+ToEnvelope = Callable[[Any], Envelope | None]
+
+
+def partition_for(key: str, partitions: int) -> int:
+    """A stable partition per ticket: the relay chooses it so a republish lands identically."""
+    return zlib.crc32(key.encode()) % partitions
+
+
+@dataclass
+class RelayState:
+    position: int = 0
+    published: int = 0
+    last_in_partition: dict[int, int] | None = None
+
+    def prev_for(self, partition: int) -> int:
+        return (self.last_in_partition or {}).get(partition, 0)
+
+
+class RelayStateStore:
+    """The relay's progress, kept in the owning service's schema."""
+
+    def __init__(self, database_url: str, schema: str, topic: str) -> None:
+        self.database_url = database_url
+        self.schema = schema
+        self.topic = topic
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        return psycopg.connect(self.database_url, autocommit=True)
+
+    def ensure_table(self) -> None:
+        with self._connect() as conn:
+            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+            conn.execute(
+                f'CREATE TABLE IF NOT EXISTS "{self.schema}".outbox_relay ('
+                " topic text PRIMARY KEY, position bigint NOT NULL,"
+                " published bigint NOT NULL, partitions jsonb NOT NULL DEFAULT '{}')"
+            )
+
+    def load(self) -> RelayState:
+        with self._connect() as conn:
+            row = conn.execute(
+                f'SELECT position, published, partitions FROM "{self.schema}".outbox_relay'
+                " WHERE topic = %s",
+                (self.topic,),
+            ).fetchone()
+        if row is None:
+            return RelayState(0, 0, {})
+        return RelayState(row[0], row[1], {int(k): v for k, v in row[2].items()})
+
+    def save(self, state: RelayState) -> None:
+        with self._connect() as conn:
+            conn.execute(
+                f'INSERT INTO "{self.schema}".outbox_relay (topic, position, published, partitions)'
+                " VALUES (%s, %s, %s, %s) ON CONFLICT (topic) DO UPDATE SET"
+                " position = EXCLUDED.position, published = EXCLUDED.published,"
+                " partitions = EXCLUDED.partitions",
+                (
+                    self.topic,
+                    state.position,
+                    state.published,
+                    orjson.dumps({str(k): v for k, v in (state.last_in_partition or {}).items()}).decode(),
+                ),
+            )
+
+
+async def ensure_topics(bootstrap: str, topics: list[str], partitions: int = DEFAULT_PARTITIONS) -> None:
+    """Create missing topics; an existing one is left as it is."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in topics if t not in existing]
+        if missing:
+            try:
+                await admin.create_topics(
+                    [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in missing]
+                )
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        await admin.close()
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        *,
+        service: str,
+        recorder: Any,
+        to_envelope: ToEnvelope,
+        bootstrap: str,
+        topic: str,
+        database_url: str,
+        schema: str,
+        batch_size: int = 500,
+        idle_sleep_s: float = 0.05,
+    ) -> None:
+        self.service = service
+        self.recorder = recorder
+        self.to_envelope = to_envelope
+        self.bootstrap = bootstrap
+        self.topic = topic
+        self.store = RelayStateStore(database_url, schema, topic)
+        self.database_url = database_url
+        self.batch_size = batch_size
+        self.idle_sleep_s = idle_sleep_s
+        self.state = RelayState()
+        self._producer: AIOKafkaProducer | None = None
+        self._probe: AIOKafkaConsumer | None = None
+        self._partitions = DEFAULT_PARTITIONS
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self.store.ensure_table)
+        self.state = await asyncio.to_thread(self.store.load)
+        await ensure_topics(self.bootstrap, [self.topic])
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap, acks="all", linger_ms=2, max_batch_size=262144
+        )
+        await self._producer.start()
+        self._probe = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        await self._probe.start()
+
+    async def stop(self) -> None:
+        if self._producer:
+            await self._producer.stop()
+        if self._probe:
+            await self._probe.stop()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Publish until `stop` is set; only the holder of the advisory lock publishes."""
+        lock_conn = await psycopg.AsyncConnection.connect(self.database_url, autocommit=True)
+        try:
+            while not stop.is_set():
+                if await self._try_lock(lock_conn):
+                    break
+                await asyncio.sleep(1.0)
+            while not stop.is_set():
+                try:
+                    sent = await self.publish_pending()
+                except Exception:  # the broker may be restarting: retry, never crash the service
+                    log.exception("relay cycle failed; retrying", extra={"topic": self.topic})
+                    await asyncio.sleep(0.5)
+                    continue
+                if sent == 0:
+                    await asyncio.sleep(self.idle_sleep_s)
+        finally:
+            await lock_conn.close()
+
+    async def _try_lock(self, conn: psycopg.AsyncConnection[Any]) -> bool:
+        key = zlib.crc32(f"relay:{self.topic}".encode())
+        row = await (await conn.execute("SELECT pg_try_advisory_lock(%s)", (key,))).fetchone()
+        return bool(row and row[0])
+
+    async def publish_pending(self) -> int:
+        """One cycle: check the broker still has what we sent, then send the next batch."""
+        await self._check_broker_kept_data()
+        notifications = await asyncio.to_thread(
+            self.recorder.select_notifications, self.state.position + 1, self.batch_size
+        )
+        if not notifications:
+            RELAY_BACKLOG.labels(self.service).set(0)
+            return 0
+        assert self._producer is not None
+        last_in_partition = dict(self.state.last_in_partition or {})
+        futures = []
+        for notification in notifications:
+            envelope = self.to_envelope(notification)
+            if envelope is None:
+                continue
+            partition = partition_for(envelope.subject, self._partitions)
+            prev = last_in_partition.get(partition, 0)
+            value = encode_envelope(msgspec.structs.replace(envelope, prev=prev))
+            futures.append(
+                await self._producer.send(
+                    self.topic, value=value, key=envelope.subject.encode(), partition=partition
+                )
+            )
+            last_in_partition[partition] = envelope.position
+        await asyncio.gather(*futures)
+        self.state = RelayState(
+            position=notifications[-1].id,
+            published=self.state.published + len(futures),
+            last_in_partition=last_in_partition,
+        )
+        await asyncio.to_thread(self.store.save, self.state)
+        EVENTS_PUBLISHED.labels(self.service, self.topic).inc(len(futures))
+        return len(notifications)
+
+    async def _check_broker_kept_data(self) -> None:
+        assert self._probe is not None
+        partitions = await self._topic_partitions()
+        if partitions is None:
+            await ensure_topics(self.bootstrap, [self.topic])
+            partitions = await self._topic_partitions() or set(range(DEFAULT_PARTITIONS))
+            if self.state.published:
+                await self._reset("topic was missing")
+            return
+        self._partitions = len(partitions)
+        ends = await self._probe.end_offsets([TopicPartition(self.topic, p) for p in partitions])
+        if sum(ends.values()) < self.state.published:
+            await self._reset(f"topic holds {sum(ends.values())} of {self.state.published} sent")
+
+    async def _topic_partitions(self) -> set[int] | None:
+        assert self._probe is not None
+        await self._probe._client.force_metadata_update()
+        partitions = self._probe.partitions_for_topic(self.topic)
+        return set(partitions) if partitions else None
+
+    async def _reset(self, why: str) -> None:
+        log.warning("broker lost its data; republishing from the start",
+                    extra={"topic": self.topic, "reason": why})
+        BROKER_RESETS.labels(self.service).inc()
+        self.state = RelayState(0, 0, {})
+        await asyncio.to_thread(self.store.save, self.state)

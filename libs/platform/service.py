@@ -1,0 +1,119 @@
+"""The wiring every service repeats: settings, logs, event store, relay, consumers, HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from psycopg_pool import AsyncConnectionPool
+
+from libs.events.consumer import ConsumerRunner, Sink
+from libs.events.relay import OutboxRelay, ensure_topics
+from libs.events.topics import ALL_TOPICS, DEADLETTER, TOPIC_OF_SERVICE
+from libs.platform.eventstore import ServiceApplication, ToContract, envelope_mapper, open_application
+from libs.platform.http import ReadinessCheck, health_router, instrument
+from libs.platform.logs import configure_logging
+from libs.platform.runtime import Loop, serve
+from libs.platform.settings import Settings, load_settings
+
+A = TypeVar("A", bound=ServiceApplication)
+
+
+class ServiceKit:
+    def __init__(self, service: str) -> None:
+        configure_logging(service)
+        self.settings: Settings = load_settings(service)
+        self.loops: list[Loop] = []
+        self.checks: dict[str, ReadinessCheck] = {}
+        self.relays: list[OutboxRelay] = []
+        self.consumers: list[ConsumerRunner] = []
+        self.pool: AsyncConnectionPool[Any] | None = None
+
+    @property
+    def schema(self) -> str:
+        return self.settings.schema
+
+    def topic(self, base: str) -> str:
+        return self.settings.topic(base)
+
+    def event_store(self, cls: type[A]) -> A:
+        return open_application(cls, self.settings.database_url, self.schema)
+
+    async def open_pool(self) -> AsyncConnectionPool[Any]:
+        self.pool = AsyncConnectionPool(self.settings.database_url, min_size=1, max_size=10,
+                                        open=False)
+        await self.pool.open(wait=True, timeout=30)
+
+        async def database() -> str | None:
+            assert self.pool is not None
+            async with self.pool.connection() as conn:
+                await conn.execute("SELECT 1")
+            return None
+
+        self.checks["database"] = database
+        return self.pool
+
+    def relay(self, app: ServiceApplication, to_contract: ToContract) -> OutboxRelay:
+        relay = OutboxRelay(
+            service=self.settings.service,
+            recorder=app.recorder,
+            to_envelope=envelope_mapper(app, f"hotro/{self.settings.service}", to_contract),
+            bootstrap=self.settings.kafka_bootstrap_servers,
+            topic=self.topic(TOPIC_OF_SERVICE[self.settings.service]),
+            database_url=self.settings.database_url,
+            schema=self.schema,
+        )
+        self.relays.append(relay)
+        self.loops.append(relay.run)
+        return relay
+
+    def consumer(self, name: str, topics: Sequence[str], sink: Sink) -> ConsumerRunner:
+        runner = ConsumerRunner(
+            name=f"{self.settings.topic_prefix}{name}",
+            bootstrap=self.settings.kafka_bootstrap_servers,
+            topics=[self.topic(t) for t in topics],
+            sink=sink,
+            dead_letter_topic=self.topic(DEADLETTER),
+            rebalance_timeout_s=self.settings.rebalance_timeout_s,
+        )
+        self.consumers.append(runner)
+        self.loops.append(runner.run)
+
+        async def consuming() -> str | None:
+            return None if runner.ready.is_set() else "consumer has not joined its group yet"
+
+        self.checks[f"consumer:{name}"] = consuming
+        return runner
+
+    def http(self, title: str, routers: Sequence[APIRouter], api_prefix: str = "/api/v1") -> FastAPI:
+        app = FastAPI(title=title, version="0.1.0", openapi_url=f"{api_prefix}/openapi.json",
+                      default_response_class=JSONResponse)
+        instrument(app, self.settings.service)
+        app.include_router(health_router(self.settings.service, self.checks))
+        for router in routers:
+            app.include_router(router, prefix=api_prefix)
+        return app
+
+    async def run(self, app: FastAPI) -> None:
+        await ensure_topics(self.settings.kafka_bootstrap_servers,
+                            [self.topic(t) for t in ALL_TOPICS])
+        for relay in self.relays:
+            await relay.start()
+        for consumer in self.consumers:
+            await consumer.start()
+        try:
+            await serve(self.settings, app, self.loops)
+        finally:
+            for consumer in self.consumers:
+                await consumer.stop()
+            for relay in self.relays:
+                await relay.stop()
+            if self.pool is not None:
+                await self.pool.close()
+
+
+def run_service(main: Any) -> None:
+    asyncio.run(main())

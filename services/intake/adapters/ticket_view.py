@@ -1,0 +1,237 @@
+"""The ticket view the gateway serves: a projection of every service's events.
+
+It decides nothing (ARCHITECTURE.md rule 3): it records what intake, routing and escalation
+decided. Events of one ticket arrive on different topics in any order, so every update is
+written to be correct whichever arrives first, and status never moves backwards.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool
+
+from libs.events.envelope import Envelope
+from libs.text import fold
+
+#: Status order for events that may arrive late: a later stage is never overwritten.
+STATUS_RANK = {"new": 0, "routed": 1, "in_progress": 2, "waiting_requester": 2,
+               "resolved": 3, "reopened": 2, "closed": 4}
+
+DDL = """
+CREATE TABLE IF NOT EXISTS {s}.ticket_view (
+  id uuid PRIMARY KEY,
+  number text UNIQUE,
+  status text NOT NULL DEFAULT 'new',
+  channel text,
+  subject text,
+  description text,
+  requester jsonb,
+  unit_code text,
+  unit_kind text,
+  province text,
+  application text,
+  picked_application text,
+  group_code text,
+  type text,
+  priority text,
+  tier text,
+  owner text,
+  handler text,
+  first_handler jsonb,
+  classification jsonb,
+  parent uuid,
+  received_at timestamptz,
+  submitted_at timestamptz,
+  updated_at timestamptz,
+  search text
+);
+CREATE INDEX IF NOT EXISTS ticket_view_queue ON {s}.ticket_view (status, group_code, tier);
+CREATE INDEX IF NOT EXISTS ticket_view_received ON {s}.ticket_view (received_at DESC);
+CREATE TABLE IF NOT EXISTS {s}.ticket_history (
+  seq bigserial PRIMARY KEY,
+  ticket_id uuid NOT NULL,
+  event_id text NOT NULL UNIQUE,
+  type text NOT NULL,
+  source text NOT NULL,
+  time timestamptz NOT NULL,
+  data jsonb NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ticket_history_ticket ON {s}.ticket_history (ticket_id, time, seq);
+"""
+
+
+async def ensure_tables(pool: AsyncConnectionPool[Any], schema: str) -> None:
+    async with pool.connection() as conn:
+        await conn.execute(DDL.format(s=f'"{schema}"'))
+
+
+def projector(schema: str):  # type: ignore[no-untyped-def]
+    s = f'"{schema}"'
+
+    async def project(conn: AsyncConnection[Any], envelope: Envelope) -> None:
+        await conn.execute(
+            f"INSERT INTO {s}.ticket_history (ticket_id, event_id, type, source, time, data)"
+            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (event_id) DO NOTHING",
+            (envelope.subject, envelope.id, envelope.type, envelope.source, envelope.time,
+             Jsonb(envelope.data)),
+        )
+        handler = _HANDLERS.get(envelope.type)
+        if handler is not None:
+            await handler(conn, s, envelope)
+
+    return project
+
+
+async def _submitted(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
+    d = e.data
+    requester = d["requester"]
+    unit = requester.get("unit") or {}
+    await conn.execute(
+        f"INSERT INTO {s}.ticket_view AS v (id, number, channel, subject, description, requester,"
+        " unit_code, unit_kind, province, application, picked_application, priority,"
+        " received_at, submitted_at, updated_at, search)"
+        " VALUES (%(id)s, %(number)s, %(channel)s, %(subject)s, %(description)s, %(requester)s,"
+        " %(unit_code)s, %(unit_kind)s, %(province)s, %(app)s, %(app)s, %(priority)s,"
+        " %(received_at)s, %(time)s, %(time)s, %(search)s)"
+        " ON CONFLICT (id) DO UPDATE SET number = EXCLUDED.number, channel = EXCLUDED.channel,"
+        " subject = EXCLUDED.subject, description = EXCLUDED.description,"
+        " requester = EXCLUDED.requester, unit_code = EXCLUDED.unit_code,"
+        " unit_kind = EXCLUDED.unit_kind, province = EXCLUDED.province,"
+        " application = COALESCE(v.application, EXCLUDED.application),"
+        " picked_application = EXCLUDED.picked_application,"
+        " priority = COALESCE(v.priority, EXCLUDED.priority),"
+        " received_at = EXCLUDED.received_at, submitted_at = EXCLUDED.submitted_at,"
+        " search = EXCLUDED.search",
+        {
+            "id": e.subject,
+            "number": d["number"],
+            "channel": d["channel"],
+            "subject": d["subject"],
+            "description": d["description"],
+            "requester": Jsonb(requester),
+            "unit_code": requester.get("unit_code"),
+            "unit_kind": d.get("unit_kind") or unit.get("kind"),
+            "province": d.get("unit_province") or unit.get("province"),
+            "app": d.get("application_code"),
+            "priority": d.get("priority"),
+            "received_at": d["received_at"],
+            "time": e.time,
+            "search": fold(f"{d['number']} {d['subject']} {d['description']}"),
+        },
+    )
+
+
+async def _advance_status(conn: AsyncConnection[Any], s: str, ticket_id: str, status: str,
+                          time: Any) -> None:
+    rank = STATUS_RANK[status]
+    ranks = " ".join(f"WHEN '{k}' THEN {v}" for k, v in STATUS_RANK.items())
+    await conn.execute(
+        f"UPDATE {s}.ticket_view SET status = %s, updated_at = GREATEST(updated_at, %s)"
+        f" WHERE id = %s AND (CASE status {ranks} ELSE 0 END) <= %s",
+        (status, time, ticket_id, rank),
+    )
+
+
+async def _ensure_row(conn: AsyncConnection[Any], s: str, ticket_id: str) -> None:
+    await conn.execute(
+        f"INSERT INTO {s}.ticket_view (id) VALUES (%s) ON CONFLICT (id) DO NOTHING", (ticket_id,)
+    )
+
+
+async def _routed(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
+    d = e.data
+    await _ensure_row(conn, s, e.subject)
+    await conn.execute(
+        f"UPDATE {s}.ticket_view SET group_code = %s, type = %s, application = %s,"
+        " first_handler = %s, classification = %s, priority = COALESCE(priority, %s)"
+        " WHERE id = %s",
+        (d["group"], d["type"], d.get("application"), Jsonb(d["first_handler"]),
+         Jsonb(d["classification"]), d.get("priority"), e.subject),
+    )
+    await _advance_status(conn, s, e.subject, "routed", e.time)
+
+
+async def _assigned(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
+    d = e.data
+    await _ensure_row(conn, s, e.subject)
+    await conn.execute(
+        f"UPDATE {s}.ticket_view SET tier = %s, owner = %s, handler = %s,"
+        " updated_at = GREATEST(updated_at, %s) WHERE id = %s",
+        (d["tier"], d["owner"], d["handler"], e.time, e.subject),
+    )
+
+
+_HANDLERS = {
+    "hotro.ticket.submitted.v1": _submitted,
+    "hotro.ticket.routed.v1": _routed,
+    "hotro.ticket.assigned.v1": _assigned,
+}
+
+VIEW_COLUMNS = (
+    "id, number, status, channel, subject, description, requester, unit_code, unit_kind,"
+    " province, application, picked_application, group_code, type, priority, tier, owner,"
+    " handler, first_handler, classification, parent, received_at, submitted_at, updated_at"
+)
+
+
+class TicketQueries:
+    """Read side of the view: one ticket with its history, and paged queue views."""
+
+    def __init__(self, pool: AsyncConnectionPool[Any], schema: str) -> None:
+        self.pool = pool
+        self.s = f'"{schema}"'
+
+    async def one(self, id_or_number: str) -> dict[str, Any] | None:
+        column = "number" if id_or_number.upper().startswith("YC-") else "id::text"
+        async with self.pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(
+                f"SELECT {VIEW_COLUMNS} FROM {self.s}.ticket_view"
+                f" WHERE {column} = %s AND number IS NOT NULL",
+                (id_or_number.upper() if column == "number" else id_or_number,),
+            )
+            row: Any = await cur.fetchone()
+            if row is None:
+                return None
+            await cur.execute(
+                f"SELECT event_id AS id, type, source, time, data FROM {self.s}.ticket_history"
+                " WHERE ticket_id = %s ORDER BY time, seq",
+                (row["id"],),
+            )
+            row["history"] = await cur.fetchall()
+        return dict(row)
+
+    async def page(self, filters: dict[str, Any], q: str | None, limit: int,
+                   offset: int) -> tuple[list[dict[str, Any]], int]:
+        clauses, params = ["number IS NOT NULL"], []
+        for column, value in filters.items():
+            if value is not None:
+                clauses.append(f"{column} = %s")
+                params.append(value)
+        if q:
+            for word in fold(q).split():
+                clauses.append("search LIKE %s")
+                params.append(f"%{word}%")
+        where = " AND ".join(clauses)
+        async with self.pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(
+                f"SELECT count(*) AS n FROM {self.s}.ticket_view WHERE {where}", params
+            )
+            total: Any = await cur.fetchone()
+            await cur.execute(
+                f"SELECT {VIEW_COLUMNS} FROM {self.s}.ticket_view WHERE {where}"
+                " ORDER BY received_at DESC, number DESC LIMIT %s OFFSET %s",
+                [*params, limit, offset],
+            )
+            rows = await cur.fetchall()
+        return [dict(r) for r in rows], int(total["n"])
+
+
+def dumps(value: Any) -> bytes:
+    return orjson.dumps(value, default=str)

@@ -1,0 +1,62 @@
+"""The automatic acknowledgement of a new e-mail ticket, in Vietnamese (SPEC §2).
+
+The subject carries `[YC-…]` so that a reply threads even when the requester's client drops
+In-Reply-To, and the headers mark the message as automatic (RFC 3834) so that well-behaved
+auto-responders do not answer it: both sides of the no-loop rule.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .model import ParsedMail
+from .ticket_numbers import subject_tag, without_ticket_tags
+
+_MAX_SUBJECT = 150
+#: A subject from a decoded header could carry CR/LF; in an outgoing header that is injection.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_NO_SUBJECT = "(không có tiêu đề)"
+
+
+def ack_subject(number: str, original_subject: str) -> str:
+    """`[YC-2026-000123] Đã tiếp nhận yêu cầu: <original subject>`."""
+    subject = _CONTROL.sub(" ", without_ticket_tags(original_subject)).strip()
+    subject = " ".join(subject.split()) or _NO_SUBJECT
+    if len(subject) > _MAX_SUBJECT:
+        subject = subject[: _MAX_SUBJECT - 1].rstrip() + "…"
+    return f"{subject_tag(number)} Đã tiếp nhận yêu cầu: {subject}"
+
+
+def ack_body(number: str, requester_name: str = "", original_subject: str = "") -> str:
+    """Plain-text body of the acknowledgement."""
+    name = " ".join(_CONTROL.sub(" ", requester_name).split())
+    greeting = f"Kính gửi anh/chị {name}," if name else "Kính gửi anh/chị,"
+    subject = " ".join(_CONTROL.sub(" ", without_ticket_tags(original_subject)).split())
+    return "\n".join(
+        [
+            greeting,
+            "",
+            "Bộ phận Hỗ trợ Công nghệ thông tin - Kho bạc Nhà nước đã tiếp nhận yêu cầu của "
+            f"anh/chị với mã số {number}.",
+            f"Tiêu đề: {subject or _NO_SUBJECT}",
+            "",
+            "Cán bộ hỗ trợ sẽ xử lý và phản hồi anh/chị trong thời gian sớm nhất. Khi cần bổ sung "
+            "thông tin, anh/chị vui lòng trả lời thư này và giữ nguyên mã "
+            f"{subject_tag(number)} trong tiêu đề thư.",
+            "",
+            "Đây là thư trả lời tự động. Để gửi một yêu cầu khác, anh/chị vui lòng soạn thư mới.",
+            "",
+            "Trân trọng,",
+            "Bộ phận Hỗ trợ CNTT - Kho bạc Nhà nước",
+        ]
+    )
+
+
+def ack_headers(parsed: ParsedMail) -> dict[str, str]:
+    """Headers for the acknowledgement: automatic (RFC 3834) and threaded to the request."""
+    headers = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
+    if parsed.message_id:
+        references = [*parsed.references, parsed.message_id]
+        headers["In-Reply-To"] = f"<{parsed.message_id}>"
+        headers["References"] = " ".join(f"<{m}>" for m in dict.fromkeys(references))
+    return headers

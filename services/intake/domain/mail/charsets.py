@@ -1,0 +1,126 @@
+"""Turning the bytes of real mail into clean Unicode text, whatever the message claims.
+
+Mail from the provinces arrives in UTF-8 and in windows-1258 (Vietnamese Windows code page,
+which writes tone marks as separate combining characters), often with a missing or wrong
+charset label. Decoding must never fail: a label is tried first, then UTF-8, then the charsets
+other parts of the message declare, then cp1258 and finally latin-1, which accepts any byte.
+Everything leaves here normalised to NFC, so "ệ" is one code point whichever way it was written.
+"""
+
+from __future__ import annotations
+
+import codecs
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable
+
+#: Labels mail clients use for which a superset or the intended codec is better than Python's.
+_ALIASES: dict[str, str] = {
+    # GB2312 mail routinely contains GBK/GB18030 characters; the superset decodes all of them.
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "euc-cn": "gb18030",
+    "cn-gb": "gb18030",
+    # 0x80-0x9F are C1 controls in latin-1 but curly quotes and dashes in what clients really
+    # send (the WHATWG encoding standard makes the same choice).
+    "iso-8859-1": "cp1252",
+    "iso8859-1": "cp1252",
+    "latin1": "cp1252",
+    "latin-1": "cp1252",
+    "ks_c_5601-1987": "cp949",
+    "euc-kr": "cp949",
+    "shift_jis": "cp932",
+    "shift-jis": "cp932",
+    "x-sjis": "cp932",
+    "windows-31j": "cp932",
+    # Microsoft's ISO-2022-JP carries NEC/IBM extensions (circled digits ...).
+    "iso-2022-jp": "iso2022_jp_ext",
+    "big5": "big5hkscs",
+    "tis-620": "cp874",
+    "unicode-1-1-utf-7": "utf-7",
+    "utf8": "utf-8",
+}
+
+#: ASCII and its spellings promise nothing about 8-bit bytes; UTF-8 is then the best first guess.
+_ASCII_LABELS = frozenset({"us-ascii", "ascii", "ansi_x3.4-1968", "iso646-us", "646", "us"})
+
+#: Codecs whose encoded form is pure 7-bit ASCII; ASCII bytes do not prove the text is ASCII.
+_SEVEN_BIT_CODECS = ("iso2022", "utf_7", "utf-7", "hz")
+
+#: Tried, in order, when the declared charset is missing, unknown or wrong.
+_FALLBACKS = ("utf-8", "cp1258", "cp1252", "latin-1")
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def codec_for(label: str | None) -> str | None:
+    """The Python codec for a MIME charset label, or None when it is missing or unknown."""
+    if not label:
+        return None
+    name = label.strip().strip("\"'").lower()
+    if "*" in name:  # RFC 2231 language suffix: "utf-8*vi"
+        name = name.split("*", 1)[0]
+    if name in _ASCII_LABELS:
+        return "utf-8"
+    name = _ALIASES.get(name, name)
+    try:
+        return codecs.lookup(name).name
+    except (LookupError, ValueError):
+        return None
+
+
+def decode_bytes(data: bytes, declared: str | None = None, hints: Iterable[str] = ()) -> str:
+    """Decode `data` as text without ever raising; the result is NFC and free of NUL bytes.
+
+    `hints` are other charset labels seen in the same message: a raw 8-bit header is usually
+    written in the charset the body declares.
+    """
+    if not data:
+        return ""
+    codec = codec_for(declared)
+    if data.isascii() and not (codec and codec.startswith(_SEVEN_BIT_CODECS)):
+        return normalize_text(data.decode("ascii"))
+    candidates: list[str] = []
+    if codec and not _is_single_byte(codec):
+        candidates.append(codec)
+    # A valid multi-byte UTF-8 sequence is almost never real text in a single-byte charset, so
+    # a body labelled latin-1 or windows-1258 that decodes as UTF-8 was mislabelled.
+    candidates.append("utf-8")
+    if codec:
+        candidates.append(codec)
+    candidates.extend(c for c in (codec_for(h) for h in hints) if c)
+    candidates.extend(_FALLBACKS)
+    for candidate in dict.fromkeys(candidates):
+        try:
+            return normalize_text(data.decode(candidate))
+        except (UnicodeDecodeError, LookupError, ValueError):
+            continue
+    return normalize_text(data.decode("latin-1", errors="replace"))  # pragma: no cover
+
+
+@functools.lru_cache(maxsize=64)
+def _is_single_byte(codec: str) -> bool:
+    """Whether every byte is one character on its own (cp1258, latin-1, koi8-r ...)."""
+    try:
+        return len(bytes(range(256)).decode(codec, errors="replace")) == 256
+    except (LookupError, ValueError, TypeError):
+        return False
+
+
+def normalize_text(text: str) -> str:
+    """NFC, with NUL and other C0 controls removed (PostgreSQL text cannot even hold NUL)."""
+    return unicodedata.normalize("NFC", _CONTROL.sub("", text))
+
+
+def recover_surrogates(value: str, hints: Iterable[str] = ()) -> str:
+    """Undo the `surrogateescape` the stdlib uses for raw 8-bit bytes in headers and bodies.
+
+    The email package decodes 8-bit header bytes as ASCII with surrogate escapes; turning them
+    back into bytes and through `decode_bytes` recovers UTF-8 or windows-1258 header text.
+    """
+    if not any("\udc80" <= ch <= "\udcff" for ch in value):
+        return value
+    data = value.encode("utf-8", errors="surrogateescape")
+    return decode_bytes(data, None, hints)

@@ -1,0 +1,98 @@
+"""One raw RFC 822 message in, one `ParsedMail` out, or `UnparseableMail` with the reason.
+
+This is the only entry point the SMTP/IMAP/HTTP adapters call. It promises two things the
+dead-letter store relies on: it never raises anything but `UnparseableMail`, and it refuses
+only what cannot become a ticket (no headers, no sender), never what is merely untidy.
+"""
+
+from __future__ import annotations
+
+from email import message_from_bytes
+from email.message import Message
+from email.policy import default
+
+from .body import read_body
+from .bounces import bounce_details
+from .headers import (
+    addresses,
+    declared_charsets,
+    decode_text,
+    first_message_id,
+    message_ids,
+    parse_date,
+    raw_header,
+    raw_headers,
+)
+from .html_text import sanitize_html
+from .loops import auto_reply_reason, bounce_reason, mailing_list_reason
+from .model import ParsedMail, UnparseableMail
+from .quoting import new_text
+from .ticket_numbers import ticket_number_in_subject
+
+#: Prefix of the reason when the parser itself failed; tests assert it never happens.
+PARSER_FAILURE = "parser failure"
+
+
+def parse_mail(raw: bytes) -> ParsedMail:
+    """Parse a raw message (as received over SMTP/IMAP, CRLF or LF line ends)."""
+    if not raw or not bytes(raw).strip():
+        raise UnparseableMail("empty message")
+    try:
+        return _parse(bytes(raw))
+    except UnparseableMail:
+        raise
+    except (Exception, RecursionError) as exc:  # the promise: a dead letter, not a crash
+        raise UnparseableMail(f"{PARSER_FAILURE}: {type(exc).__name__}: {exc}") from exc
+
+
+def _parse(raw: bytes) -> ParsedMail:
+    msg = message_from_bytes(raw, policy=default)
+    if not _has_headers(msg):
+        raise UnparseableMail("no headers: not an RFC 822 message")
+    from_raw = raw_header(msg, "from")
+    if from_raw is None:
+        raise UnparseableMail("no From header")
+    hints = declared_charsets(msg)
+    senders = addresses([from_raw], hints)
+    if not senders:
+        raise UnparseableMail(f"From header has no address: {from_raw[:200]!r}")
+    from_name, from_email = senders[0]
+    subject = decode_text(raw_header(msg, "subject"), hints)
+    body = read_body(msg)
+    text = body.text.strip("\n")
+    html = body.html
+    bounce = bounce_reason(msg)
+    auto = auto_reply_reason(msg)
+    listed = mailing_list_reason(msg)
+    bounced = bounce_details(msg, body, bounce)
+    return ParsedMail(
+        message_id=first_message_id(raw_header(msg, "message-id")),
+        in_reply_to=next(iter(message_ids(raw_header(msg, "in-reply-to"))), None),
+        references=message_ids(" ".join(raw_headers(msg, "references"))),
+        from_email=from_email,
+        from_name=from_name,
+        to=_emails(msg, "to", hints),
+        cc=_emails(msg, "cc", hints),
+        reply_to=_emails(msg, "reply-to", hints),
+        subject=subject,
+        date=parse_date(raw_header(msg, "date")),
+        text=text,
+        new_text=new_text(text),
+        html_sanitized=sanitize_html(html) if html is not None else None,
+        attachments=body.attachments,
+        is_auto_reply=auto is not None,
+        is_bounce=bounce is not None,
+        is_list=listed is not None,
+        loop_reason=bounce or auto or listed,
+        ticket_number_in_subject=ticket_number_in_subject(subject),
+        bounced_message_ids=bounced.message_ids,
+        bounced_recipient=bounced.recipient,
+    )
+
+
+def _has_headers(msg: Message) -> bool:
+    return bool(getattr(msg, "_headers", None))
+
+
+def _emails(msg: Message, name: str, hints: list[str]) -> list[str]:
+    return [address for _, address in addresses(raw_headers(msg, name), hints)]

@@ -1,0 +1,48 @@
+"""The intake service and gateway: `python -m services.intake.main`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from libs.catalog import load_catalog
+from libs.events.sinks import ProjectionSink
+from libs.events.topics import ESCALATION, INTAKE, ROUTING
+from libs.platform.service import ServiceKit, run_service
+from services.intake.adapters import ticket_view
+from services.intake.adapters.store import IntakeApplication, TicketNumbers, to_contract
+from services.intake.adapters.tokens import Principal, TokenStore
+from services.intake.api import tickets
+from services.intake.api.deps import Services
+from services.intake.api.errors import install_error_handlers
+from services.intake.api.limits import limit_body_size
+
+
+async def main() -> None:
+    kit = ServiceKit("intake")
+    catalog = load_catalog()
+    app = await asyncio.to_thread(kit.event_store, IntakeApplication)
+    numbers = TicketNumbers(kit.settings.database_url, kit.schema)
+    await asyncio.to_thread(numbers.ensure_table)
+    pool = await kit.open_pool()
+    await ticket_view.ensure_tables(pool, kit.schema)
+    tokens = TokenStore(pool, kit.schema)
+    await tokens.ensure_table()
+    if os.environ.get("HOTRO_ADMIN_TOKEN"):
+        await tokens.put(os.environ["HOTRO_ADMIN_TOKEN"], Principal("bootstrap-admin", "admin"))
+    kit.relay(app, to_contract)
+    view_sink = ProjectionSink(name="intake.ticket-view", pool=pool, schema=kit.schema,
+                               project=ticket_view.projector(kit.schema))
+    await view_sink.ensure_tables()
+    kit.consumer("intake.ticket-view", [INTAKE, ROUTING, ESCALATION], view_sink)
+    http = kit.http("Hotro gateway", [tickets.router])
+    install_error_handlers(http)
+    limit_body_size(http)
+    http.state.services = Services(app=app, catalog=catalog, numbers=numbers,
+                                   queries=ticket_view.TicketQueries(pool, kit.schema),
+                                   tokens=tokens)
+    await kit.run(http)
+
+
+if __name__ == "__main__":
+    run_service(main)

@@ -1,0 +1,176 @@
+"""Cue phrases in folded Vietnamese chat: what signals a fault, a working system, or a request.
+
+Users write the way they chat ("ko vao dc tabmis", "cap lai mk"), so every cue is matched on
+folded words after the chat abbreviations are spelled out. Positions are reported in the
+*original* word indexes, so a cue can be measured against an application mention.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+#: Chat abbreviations as they appear after folding ("đc" folds to "dc").
+ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "ko": ("khong",),
+    "k": ("khong",),
+    "kg": ("khong",),
+    "khg": ("khong",),
+    "hok": ("khong",),
+    "hong": ("khong",),
+    "dc": ("duoc",),
+    "dk": ("duoc",),
+    "mk": ("mat", "khau"),
+    "pass": ("mat", "khau"),
+    "password": ("mat", "khau"),
+    "pw": ("mat", "khau"),
+    "pwd": ("mat", "khau"),
+    "tk": ("tai", "khoan"),
+    "acc": ("tai", "khoan"),
+    "account": ("tai", "khoan"),
+    "nsd": ("nguoi", "su", "dung"),
+    "user": ("nguoi", "su", "dung"),
+    "vs": ("voi",),
+}
+
+#: Something is broken. Matched only outside a "works fine" phrase ("không lỗi").
+PROBLEM = (
+    "loi",
+    "error",
+    "err",
+    "exception",
+    "ora",
+    "timeout",
+    "time out",
+    "fail",
+    "failed",
+    "failure",
+    "crash",
+    "treo",
+    "cham",
+    "bi sap",
+    "sap roi",
+    "gian doan",
+    "ngung hoat dong",
+    "khong hoat dong",
+    "khong vao",
+    "khong dang nhap",
+    "khong truy cap",
+    "khong ket noi",
+    "mat ket noi",
+    "khong chay",
+    "khong mo",
+    "khong in",
+    "khong gui",
+    "khong nhan",
+    "khong hien",
+    "khong load",
+    "khong duoc",
+    "bi khoa",
+    "http 500",
+    "http 502",
+    "http 503",
+    "http 504",
+    "http 404",
+    "http 403",
+    "internal server error",
+    "bad gateway",
+    "service unavailable",
+)
+
+#: The system is fine: a mention here is context ("TTSP vẫn bình thường"), not the problem.
+WORKING = (
+    "binh thuong",
+    "on dinh",
+    "van chay",
+    "van ok",
+    "van on",
+    "van vao duoc",
+    "van dung duoc",
+    "van hoat dong",
+    "hoat dong tot",
+    "chay tot",
+    "khong loi",
+    "khong bi loi",
+    "khong co loi",
+    "khong sao",
+    "works fine",
+    "working fine",
+)
+
+#: SPEC §3.2: a request to fulfil, not a fault.
+SERVICE_REQUEST = (
+    "cap lai mat khau",
+    "reset mat khau",
+    "reset lai mat khau",
+    "dat lai mat khau",
+    "khoi phuc mat khau",
+    "quen mat khau",
+    "cap quyen",
+    "phan quyen",
+    "bo sung quyen",
+    "them quyen",
+    "mo quyen",
+    "tao tai khoan",
+    "tao moi tai khoan",
+    "cap tai khoan",
+    "cap moi tai khoan",
+    "mo khoa tai khoan",
+    "mo khoa nguoi su dung",
+    "unlock",
+    "tao nguoi su dung",
+    "tao moi nguoi su dung",
+    "them nguoi su dung",
+    "khai thac du lieu",
+    "trich xuat du lieu",
+)
+
+#: SPEC §3.2: an idea for the responsible department's monthly digest.
+PROPOSAL = (
+    "gop y",
+    "y kien dong gop",
+    "de xuat",
+    "kien nghi",
+    "suggestion",
+    "feature request",
+)
+
+Span = tuple[int, int]
+
+
+def spell_out(words: Sequence[str]) -> tuple[list[str], list[int]]:
+    """Chat abbreviations spelled out, with the original index of every resulting word."""
+    expanded: list[str] = []
+    origin: list[int] = []
+    for index, word in enumerate(words):
+        for part in ABBREVIATIONS.get(word, (word,)):
+            expanded.append(part)
+            origin.append(index)
+    return expanded, origin
+
+
+def find_cues(words: Sequence[str], phrases: Iterable[str]) -> list[Span]:
+    """Spans (in `words` indexes, end exclusive) where any phrase occurs on word boundaries."""
+    expanded, origin = spell_out(words)
+    spans: list[Span] = []
+    for phrase in phrases:
+        target = phrase.split()
+        size = len(target)
+        for start in range(len(expanded) - size + 1):
+            if expanded[start : start + size] == target:
+                spans.append((origin[start], origin[start + size - 1] + 1))
+    return sorted(set(spans))
+
+
+def problem_spans(words: Sequence[str]) -> list[Span]:
+    """Fault cues that are not part of a "works fine" phrase ("không bị lỗi" is not a fault)."""
+    fine = find_cues(words, WORKING)
+    return [
+        span
+        for span in find_cues(words, PROBLEM)
+        if not any(span[0] < end and start < span[1] for start, end in fine)
+    ]
+
+
+def first_cue(words: Sequence[str], phrases: Iterable[str]) -> Span | None:
+    spans = find_cues(words, phrases)
+    return spans[0] if spans else None
