@@ -66,16 +66,25 @@ def start_postgres(datadir: Path, port: int, database: str = "hotro") -> str:
     datadir.mkdir(parents=True, exist_ok=True)
     user = _prepare_for_system_user(datadir)
     if not (datadir / "PG_VERSION").exists():
-        initdb(["--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "-U", "postgres"],
-               pgdata=datadir, user=user)
+        initdb(
+            ["--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "-U", "postgres"],
+            pgdata=datadir,
+            user=user,
+        )
     options = f"-h 127.0.0.1 -p {port} -k {datadir} -c max_connections=300 -c fsync=off"
     if _postgres_running(datadir):
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=datadir, user=user, timeout=30)
-    pg_ctl(["-w", "-o", options, "-l", str(datadir / "server.log"), "start"],
-           pgdata=datadir, user=user, timeout=60)
+    pg_ctl(
+        ["-w", "-o", options, "-l", str(datadir / "server.log"), "start"],
+        pgdata=datadir,
+        user=user,
+        timeout=60,
+    )
     admin_url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
+        ).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{database}"')
     return f"postgresql://postgres@127.0.0.1:{port}/{database}"
@@ -127,9 +136,19 @@ class Broker:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_file.open("ab")
         self.process = subprocess.Popen(
-            [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url",
-             url, "--storage-engine", "memory://tansu/"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                str(tansu_binary()),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         wait_for_port(self.port)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from libs.events.relay import ensure_topics
 from libs.events.topics import ALL_TOPICS
 from tools.embedded import Broker, start_postgres, stop_postgres
-from tools.suite import SERVICES, ROOT, Suite
+from tools.suite import ROOT, SERVICES, Suite
 
 STATE = Path(os.environ.get("HOTRO_STATE_DIR", ROOT / ".hotro"))
 
@@ -53,8 +53,12 @@ def main() -> int:
     suite.start_all()
     try:
         suite.wait_ready(timeout_s=120)
-        print(f"\nHotro is running. Gateway: http://127.0.0.1:{ports['intake']}  (API docs at /docs)")
-        print(f"  PostgreSQL: {database_url}\n  Kafka: {bootstrap}\n  Logs: {log_dir}/<service>.log")
+        print(
+            f"\nHotro is running. Gateway: http://127.0.0.1:{ports['intake']}  (API docs at /docs)"
+        )
+        print(
+            f"  PostgreSQL: {database_url}\n  Kafka: {bootstrap}\n  Logs: {log_dir}/<service>.log"
+        )
         print("  Sent mail (local sink): " + str(STATE / "outbox"))
         if fresh:
             print(f"  Bootstrap admin token (shown once, kept in {STATE / 'admin-token'}): {token}")

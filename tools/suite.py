@@ -46,7 +46,10 @@ class Suite:
         log = (self.log_dir / f"{service}.log").open("ab")
         self.processes[service] = subprocess.Popen(
             [sys.executable, "-m", f"services.{service}.main"],
-            cwd=ROOT, env=self.env_for(service), stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=self.env_for(service),
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
 
     def start_all(self) -> None:
@@ -73,7 +76,9 @@ class Suite:
                     pass
             time.sleep(0.2)
         if pending:
-            raise TimeoutError(f"not ready after {timeout_s}s: {sorted(pending)} (logs in {self.log_dir})")
+            raise TimeoutError(
+                f"not ready after {timeout_s}s: {sorted(pending)} (logs in {self.log_dir})"
+            )
 
     def stop(self, service: str, sig: int = signal.SIGTERM) -> None:
         process = self.processes.pop(service, None)

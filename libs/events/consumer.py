@@ -150,8 +150,12 @@ class ConsumerRunner:
     async def _dead_letter(self, envelope: Envelope, error: BaseException) -> None:
         log.error(
             "event dead-lettered",
-            extra={"consumer": self.name, "event_id": envelope.id, "ticket_id": envelope.subject,
-                   "error": repr(error)},
+            extra={
+                "consumer": self.name,
+                "event_id": envelope.id,
+                "ticket_id": envelope.subject,
+                "error": repr(error),
+            },
         )
         payload = {
             "consumer": self.name,
@@ -164,8 +168,10 @@ class ConsumerRunner:
     async def _dead_letter_raw(
         self, tp: TopicPartition, record: ConsumerRecord, error: BaseException
     ) -> None:
-        log.error("undecodable message dead-lettered",
-                  extra={"consumer": self.name, "topic": tp.topic, "offset": record.offset})
+        log.error(
+            "undecodable message dead-lettered",
+            extra={"consumer": self.name, "topic": tp.topic, "offset": record.offset},
+        )
         payload = {
             "consumer": self.name,
             "error": repr(error),
@@ -181,4 +187,3 @@ class ConsumerRunner:
             self.dead_letter_topic, value=orjson.dumps(payload), key=key
         )
         DEAD_LETTERS.labels(self.name, self.dead_letter_topic).inc()
-

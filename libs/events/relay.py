@@ -16,6 +16,7 @@ Why it looks like this:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import zlib
 from collections.abc import Callable
@@ -96,12 +97,16 @@ class RelayStateStore:
                     self.topic,
                     state.position,
                     state.published,
-                    orjson.dumps({str(k): v for k, v in (state.last_in_partition or {}).items()}).decode(),
+                    orjson.dumps(
+                        {str(k): v for k, v in (state.last_in_partition or {}).items()}
+                    ).decode(),
                 ),
             )
 
 
-async def ensure_topics(bootstrap: str, topics: list[str], partitions: int = DEFAULT_PARTITIONS) -> None:
+async def ensure_topics(
+    bootstrap: str, topics: list[str], partitions: int = DEFAULT_PARTITIONS
+) -> None:
     """Create missing topics; an existing one is left as it is."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
@@ -109,12 +114,10 @@ async def ensure_topics(bootstrap: str, topics: list[str], partitions: int = DEF
         existing = set(await admin.list_topics())
         missing = [t for t in topics if t not in existing]
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(
                     [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in missing]
                 )
-            except TopicAlreadyExistsError:
-                pass
     finally:
         await admin.close()
 
@@ -132,6 +135,7 @@ class OutboxRelay:
         schema: str,
         batch_size: int = 500,
         idle_sleep_s: float = 0.05,
+        confirm_loss_after_s: float = 1.0,
     ) -> None:
         self.service = service
         self.recorder = recorder
@@ -142,6 +146,7 @@ class OutboxRelay:
         self.database_url = database_url
         self.batch_size = batch_size
         self.idle_sleep_s = idle_sleep_s
+        self.confirm_loss_after_s = confirm_loss_after_s
         self.state = RelayState()
         self._producer: AIOKafkaProducer | None = None
         self._probe: AIOKafkaConsumer | None = None
@@ -234,9 +239,19 @@ class OutboxRelay:
                 await self._reset("topic was missing")
             return
         self._partitions = len(partitions)
+        held = await self._messages_held(partitions)
+        if held < self.state.published:
+            # The high watermark can trail the last acknowledged write for a moment: only a
+            # shortfall that persists means the broker really lost data.
+            await asyncio.sleep(self.confirm_loss_after_s)
+            held = await self._messages_held(partitions)
+            if held < self.state.published:
+                await self._reset(f"topic holds {held} of {self.state.published} sent")
+
+    async def _messages_held(self, partitions: set[int]) -> int:
+        assert self._probe is not None
         ends = await self._probe.end_offsets([TopicPartition(self.topic, p) for p in partitions])
-        if sum(ends.values()) < self.state.published:
-            await self._reset(f"topic holds {sum(ends.values())} of {self.state.published} sent")
+        return sum(ends.values())
 
     async def _topic_partitions(self) -> set[int] | None:
         assert self._probe is not None
@@ -245,8 +260,10 @@ class OutboxRelay:
         return set(partitions) if partitions else None
 
     async def _reset(self, why: str) -> None:
-        log.warning("broker lost its data; republishing from the start",
-                    extra={"topic": self.topic, "reason": why})
+        log.warning(
+            "broker lost its data; republishing from the start",
+            extra={"topic": self.topic, "reason": why},
+        )
         BROKER_RESETS.labels(self.service).inc()
         self.state = RelayState(0, 0, {})
         await asyncio.to_thread(self.store.save, self.state)

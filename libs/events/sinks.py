@@ -23,8 +23,9 @@ Project = Callable[[AsyncConnection[Any], Envelope], Awaitable[None]]
 class ProjectionSink:
     """Applies events to SQL tables; one transaction per batch, one savepoint per event."""
 
-    def __init__(self, *, name: str, pool: AsyncConnectionPool[Any], schema: str,
-                 project: Project) -> None:
+    def __init__(
+        self, *, name: str, pool: AsyncConnectionPool[Any], schema: str, project: Project
+    ) -> None:
         self.name = name
         self.pool = pool
         self.schema = schema
@@ -49,7 +50,9 @@ class ProjectionSink:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
-    async def apply(self, stream: str, envelopes: list[Envelope], dead_letter: DeadLetterFn) -> None:
+    async def apply(
+        self, stream: str, envelopes: list[Envelope], dead_letter: DeadLetterFn
+    ) -> None:
         async with self.pool.connection() as conn, conn.transaction():
             for envelope in envelopes:
                 try:
@@ -90,14 +93,18 @@ class EventSourcedSink:
         )
         return int(found or 0)
 
-    async def apply(self, stream: str, envelopes: list[Envelope], dead_letter: DeadLetterFn) -> None:
+    async def apply(
+        self, stream: str, envelopes: list[Envelope], dead_letter: DeadLetterFn
+    ) -> None:
         for envelope in envelopes:
             try:
                 aggregates = await asyncio.to_thread(self.decide, envelope)
             except Exception as error:
                 await dead_letter(envelope, error)
                 aggregates = []
-            processing = ProcessingEvent(Tracking(self._tracking_name(stream), envelope.position))
+            processing: ProcessingEvent[Any] = ProcessingEvent(
+                Tracking(self._tracking_name(stream), envelope.position)
+            )
             processing.collect_events(*aggregates)
             await asyncio.to_thread(
                 self.app.events.put, processing.events, tracking=processing.tracking

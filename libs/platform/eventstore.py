@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import msgspec
 import psycopg
@@ -46,7 +46,9 @@ def derived_id(*parts: str) -> uuid.UUID:
 ToContract = Callable[[Any], tuple[str, msgspec.Struct] | None]
 
 
-def envelope_mapper(app: Application, source: str, to_contract: ToContract) -> Callable[[Any], Envelope | None]:
+def envelope_mapper(
+    app: Application, source: str, to_contract: ToContract
+) -> Callable[[Any], Envelope | None]:
     """Build the relay's notification → envelope function for one service."""
 
     def to_envelope(notification: Any) -> Envelope | None:
@@ -60,7 +62,7 @@ def envelope_mapper(app: Application, source: str, to_contract: ToContract) -> C
             source=source,
             type=type(contract).TYPE,  # type: ignore[attr-defined]
             subject=subject,
-            time=domain_event.timestamp,
+            time=cast(Any, domain_event).timestamp,
             data=data_of(contract),
             position=notification.id,
         )

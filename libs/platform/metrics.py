@@ -11,18 +11,22 @@ EVENTS_PROCESSED = Counter(
     "hotro_events_processed_total", "Events a consumer applied", ["consumer", "topic"]
 )
 EVENTS_SKIPPED = Counter(
-    "hotro_events_skipped_total", "Redelivered events a consumer had already applied",
+    "hotro_events_skipped_total",
+    "Redelivered events a consumer had already applied",
     ["consumer", "topic"],
 )
 DEAD_LETTERS = Counter(
     "hotro_dead_letters_total", "Messages sent to the dead-letter topic", ["consumer", "topic"]
 )
 CONSUMER_LAG = Gauge(
-    "hotro_consumer_lag", "Messages behind the end of the partition", ["consumer", "topic", "partition"]
+    "hotro_consumer_lag",
+    "Messages behind the end of the partition",
+    ["consumer", "topic", "partition"],
 )
 RELAY_BACKLOG = Gauge("hotro_relay_backlog", "Notifications not yet published", ["service"])
 BROKER_RESETS = Counter(
-    "hotro_relay_broker_resets_total", "Times the relay found the broker had lost its data",
+    "hotro_relay_broker_resets_total",
+    "Times the relay found the broker had lost its data",
     ["service"],
 )
 REQUEST_LATENCY = Histogram(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -14,7 +16,15 @@ from libs.platform.settings import Settings
 
 log = logging.getLogger(__name__)
 
-Loop = Callable[[asyncio.Event], Awaitable[None]]
+Loop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handlers: the service decides when everything stops."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 async def serve(settings: Settings, app: FastAPI, loops: list[Loop]) -> None:
@@ -23,11 +33,14 @@ async def serve(settings: Settings, app: FastAPI, loops: list[Loop]) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         event_loop.add_signal_handler(sig, stop.set)
     config = uvicorn.Config(
-        app, host=settings.http_host, port=settings.http_port, log_config=None,
-        access_log=False, lifespan="on",
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
     )
-    server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    server = _Server(config)
     tasks = [asyncio.create_task(loop(stop)) for loop in loops]
     http = asyncio.create_task(server.serve())
     log.info("service started", extra={"port": settings.http_port})

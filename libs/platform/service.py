@@ -13,7 +13,12 @@ from psycopg_pool import AsyncConnectionPool
 from libs.events.consumer import ConsumerRunner, Sink
 from libs.events.relay import OutboxRelay, ensure_topics
 from libs.events.topics import ALL_TOPICS, DEADLETTER, TOPIC_OF_SERVICE
-from libs.platform.eventstore import ServiceApplication, ToContract, envelope_mapper, open_application
+from libs.platform.eventstore import (
+    ServiceApplication,
+    ToContract,
+    envelope_mapper,
+    open_application,
+)
 from libs.platform.http import ReadinessCheck, health_router, instrument
 from libs.platform.logs import configure_logging
 from libs.platform.runtime import Loop, serve
@@ -43,8 +48,9 @@ class ServiceKit:
         return open_application(cls, self.settings.database_url, self.schema)
 
     async def open_pool(self) -> AsyncConnectionPool[Any]:
-        self.pool = AsyncConnectionPool(self.settings.database_url, min_size=1, max_size=10,
-                                        open=False)
+        self.pool = AsyncConnectionPool(
+            self.settings.database_url, min_size=1, max_size=10, open=False
+        )
         await self.pool.open(wait=True, timeout=30)
 
         async def database() -> str | None:
@@ -88,9 +94,15 @@ class ServiceKit:
         self.checks[f"consumer:{name}"] = consuming
         return runner
 
-    def http(self, title: str, routers: Sequence[APIRouter], api_prefix: str = "/api/v1") -> FastAPI:
-        app = FastAPI(title=title, version="0.1.0", openapi_url=f"{api_prefix}/openapi.json",
-                      default_response_class=JSONResponse)
+    def http(
+        self, title: str, routers: Sequence[APIRouter], api_prefix: str = "/api/v1"
+    ) -> FastAPI:
+        app = FastAPI(
+            title=title,
+            version="0.1.0",
+            openapi_url=f"{api_prefix}/openapi.json",
+            default_response_class=JSONResponse,
+        )
         instrument(app, self.settings.service)
         app.include_router(health_router(self.settings.service, self.checks))
         for router in routers:
@@ -98,8 +110,9 @@ class ServiceKit:
         return app
 
     async def run(self, app: FastAPI) -> None:
-        await ensure_topics(self.settings.kafka_bootstrap_servers,
-                            [self.topic(t) for t in ALL_TOPICS])
+        await ensure_topics(
+            self.settings.kafka_bootstrap_servers, [self.topic(t) for t in ALL_TOPICS]
+        )
         for relay in self.relays:
             await relay.start()
         for consumer in self.consumers:

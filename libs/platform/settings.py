@@ -29,14 +29,21 @@ class Settings:
         return f"{self.topic_prefix}{base}"
 
 
-DEFAULT_PORTS = {"intake": 8000, "routing": 8001, "escalation": 8002, "monitoring": 8003,
-                 "reporting": 8004}
+DEFAULT_PORTS = {
+    "intake": 8000,
+    "routing": 8001,
+    "escalation": 8002,
+    "monitoring": 8003,
+    "reporting": 8004,
+}
 
 
 def load_settings(service: str) -> Settings:
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url:
-        raise SettingError("DATABASE_URL is not set (e.g. postgresql://postgres@127.0.0.1:5432/hotro)")
+        raise SettingError(
+            "DATABASE_URL is not set (e.g. postgresql://postgres@127.0.0.1:5432/hotro)"
+        )
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "")
     if not bootstrap:
         raise SettingError("KAFKA_BOOTSTRAP_SERVERS is not set (e.g. 127.0.0.1:9092)")

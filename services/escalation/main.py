@@ -15,8 +15,11 @@ async def main() -> None:
     app = await asyncio.to_thread(kit.event_store, EscalationApplication)
     await kit.open_pool()
     kit.relay(app, to_contract)
-    kit.consumer("escalation.ladder", [ROUTING],
-                 EventSourcedSink(name="escalation.ladder", app=app, decide=decider(app)))
+    kit.consumer(
+        "escalation.ladder",
+        [ROUTING],
+        EventSourcedSink(name="escalation.ladder", app=app, decide=decider(app)),
+    )
     await kit.run(kit.http("Hotro escalation", []))
 
 

@@ -31,16 +31,24 @@ async def main() -> None:
     if os.environ.get("HOTRO_ADMIN_TOKEN"):
         await tokens.put(os.environ["HOTRO_ADMIN_TOKEN"], Principal("bootstrap-admin", "admin"))
     kit.relay(app, to_contract)
-    view_sink = ProjectionSink(name="intake.ticket-view", pool=pool, schema=kit.schema,
-                               project=ticket_view.projector(kit.schema))
+    view_sink = ProjectionSink(
+        name="intake.ticket-view",
+        pool=pool,
+        schema=kit.schema,
+        project=ticket_view.projector(kit.schema),
+    )
     await view_sink.ensure_tables()
     kit.consumer("intake.ticket-view", [INTAKE, ROUTING, ESCALATION], view_sink)
     http = kit.http("Hotro gateway", [tickets.router])
     install_error_handlers(http)
     limit_body_size(http)
-    http.state.services = Services(app=app, catalog=catalog, numbers=numbers,
-                                   queries=ticket_view.TicketQueries(pool, kit.schema),
-                                   tokens=tokens)
+    http.state.services = Services(
+        app=app,
+        catalog=catalog,
+        numbers=numbers,
+        queries=ticket_view.TicketQueries(pool, kit.schema),
+        tokens=tokens,
+    )
     await kit.run(http)
 
 

@@ -11,8 +11,12 @@ from services.monitoring.adapters import reports_projection
 async def main() -> None:
     kit = ServiceKit("monitoring")
     pool = await kit.open_pool()
-    sink = ProjectionSink(name="monitoring.reports", pool=pool, schema=kit.schema,
-                          project=reports_projection.projector(kit.schema))
+    sink = ProjectionSink(
+        name="monitoring.reports",
+        pool=pool,
+        schema=kit.schema,
+        project=reports_projection.projector(kit.schema),
+    )
     await sink.ensure_tables()
     await reports_projection.ensure_tables(pool, kit.schema)
     kit.consumer("monitoring.reports", [ROUTING], sink)

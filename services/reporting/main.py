@@ -11,8 +11,12 @@ from services.reporting.adapters import tickets_projection
 async def main() -> None:
     kit = ServiceKit("reporting")
     pool = await kit.open_pool()
-    sink = ProjectionSink(name="reporting.tickets", pool=pool, schema=kit.schema,
-                          project=tickets_projection.projector(kit.schema))
+    sink = ProjectionSink(
+        name="reporting.tickets",
+        pool=pool,
+        schema=kit.schema,
+        project=tickets_projection.projector(kit.schema),
+    )
     await sink.ensure_tables()
     await tickets_projection.ensure_tables(pool, kit.schema)
     kit.consumer("reporting.tickets", [INTAKE, ROUTING, ESCALATION], sink)

@@ -17,8 +17,11 @@ async def main() -> None:
     app = await asyncio.to_thread(kit.event_store, RoutingApplication)
     await kit.open_pool()
     kit.relay(app, to_contract)
-    kit.consumer("routing.decisions", [INTAKE],
-                 EventSourcedSink(name="routing.decisions", app=app, decide=decider(app, catalog)))
+    kit.consumer(
+        "routing.decisions",
+        [INTAKE],
+        EventSourcedSink(name="routing.decisions", app=app, decide=decider(app, catalog)),
+    )
     await kit.run(kit.http("Hotro routing", []))
 
 

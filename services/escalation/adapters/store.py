@@ -22,8 +22,13 @@ def to_contract(domain_event: Any) -> tuple[str, msgspec.Struct] | None:
     if isinstance(domain_event, TicketEscalation.Assigned):
         e: Any = domain_event
         return e.ticket_id, TicketAssigned(
-            ticket_id=e.ticket_id, tier=e.tier, owner=e.owner, handler=e.handler,
-            group=e.group, assigned_at=e.assigned_at, reason=e.reason,
+            ticket_id=e.ticket_id,
+            tier=e.tier,
+            owner=e.owner,
+            handler=e.handler,
+            group=e.group,
+            assigned_at=e.assigned_at,
+            reason=e.reason,
         )
     return None
 
@@ -40,13 +45,19 @@ def decider(app: EscalationApplication):  # type: ignore[no-untyped-def]
             return []
         except AggregateNotFoundError:
             pass
-        placement = initial_placement(routed.first_handler.kind, routed.first_handler.office,
-                                      routed.group)
+        placement = initial_placement(
+            routed.first_handler.kind, routed.first_handler.office, routed.group
+        )
         return [
             TicketEscalation(
-                id=escalation_id, ticket_id=routed.ticket_id, tier=placement.tier,
-                owner=placement.owner, handler=placement.handler, group=routed.group,
-                assigned_at=envelope.time, reason=placement.reason,
+                id=escalation_id,
+                ticket_id=routed.ticket_id,
+                tier=placement.tier,
+                owner=placement.owner,
+                handler=placement.handler,
+                group=routed.group,
+                assigned_at=envelope.time,
+                reason=placement.reason,
             )
         ]
 

@@ -19,8 +19,15 @@ from libs.events.envelope import Envelope
 from libs.text import fold
 
 #: Status order for events that may arrive late: a later stage is never overwritten.
-STATUS_RANK = {"new": 0, "routed": 1, "in_progress": 2, "waiting_requester": 2,
-               "resolved": 3, "reopened": 2, "closed": 4}
+STATUS_RANK = {
+    "new": 0,
+    "routed": 1,
+    "in_progress": 2,
+    "waiting_requester": 2,
+    "resolved": 3,
+    "reopened": 2,
+    "closed": 4,
+}
 
 DDL = """
 CREATE TABLE IF NOT EXISTS {s}.ticket_view (
@@ -77,8 +84,14 @@ def projector(schema: str):  # type: ignore[no-untyped-def]
         await conn.execute(
             f"INSERT INTO {s}.ticket_history (ticket_id, event_id, type, source, time, data)"
             " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (event_id) DO NOTHING",
-            (envelope.subject, envelope.id, envelope.type, envelope.source, envelope.time,
-             Jsonb(envelope.data)),
+            (
+                envelope.subject,
+                envelope.id,
+                envelope.type,
+                envelope.source,
+                envelope.time,
+                Jsonb(envelope.data),
+            ),
         )
         handler = _HANDLERS.get(envelope.type)
         if handler is not None:
@@ -126,8 +139,9 @@ async def _submitted(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
     )
 
 
-async def _advance_status(conn: AsyncConnection[Any], s: str, ticket_id: str, status: str,
-                          time: Any) -> None:
+async def _advance_status(
+    conn: AsyncConnection[Any], s: str, ticket_id: str, status: str, time: Any
+) -> None:
     rank = STATUS_RANK[status]
     ranks = " ".join(f"WHEN '{k}' THEN {v}" for k, v in STATUS_RANK.items())
     await conn.execute(
@@ -150,8 +164,15 @@ async def _routed(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
         f"UPDATE {s}.ticket_view SET group_code = %s, type = %s, application = %s,"
         " first_handler = %s, classification = %s, priority = COALESCE(priority, %s)"
         " WHERE id = %s",
-        (d["group"], d["type"], d.get("application"), Jsonb(d["first_handler"]),
-         Jsonb(d["classification"]), d.get("priority"), e.subject),
+        (
+            d["group"],
+            d["type"],
+            d.get("application"),
+            Jsonb(d["first_handler"]),
+            Jsonb(d["classification"]),
+            d.get("priority"),
+            e.subject,
+        ),
     )
     await _advance_status(conn, s, e.subject, "routed", e.time)
 
@@ -206,8 +227,9 @@ class TicketQueries:
             row["history"] = await cur.fetchall()
         return dict(row)
 
-    async def page(self, filters: dict[str, Any], q: str | None, limit: int,
-                   offset: int) -> tuple[list[dict[str, Any]], int]:
+    async def page(
+        self, filters: dict[str, Any], q: str | None, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
         clauses, params = ["number IS NOT NULL"], []
         for column, value in filters.items():
             if value is not None:

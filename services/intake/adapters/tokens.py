@@ -9,8 +9,16 @@ from typing import Any
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-ROLES = ("requester", "province_it", "group_agent", "group_lead", "specialist", "analyst",
-         "integration", "admin")
+ROLES = (
+    "requester",
+    "province_it",
+    "group_agent",
+    "group_lead",
+    "specialist",
+    "analyst",
+    "integration",
+    "admin",
+)
 
 
 @dataclass(frozen=True)
@@ -59,5 +67,6 @@ class TokenStore:
         if row is None:
             return None
         scope = row[2] or {}
-        return Principal(row[0], row[1], scope.get("province"), scope.get("group"),
-                         scope.get("email"))
+        return Principal(
+            row[0], row[1], scope.get("province"), scope.get("group"), scope.get("email")
+        )

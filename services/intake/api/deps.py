@@ -34,19 +34,28 @@ async def optional_user(request: Request) -> Principal | None:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise FieldError(("header", "Authorization"), "expected 'Bearer <token>'", status=401,
-                         kind="unauthorized")
+        raise FieldError(
+            ("header", "Authorization"),
+            "expected 'Bearer <token>'",
+            status=401,
+            kind="unauthorized",
+        )
     principal = await get_services(request).tokens.find(token.strip())
     if principal is None:
-        raise FieldError(("header", "Authorization"), "unknown or revoked token", status=401,
-                         kind="unauthorized")
+        raise FieldError(
+            ("header", "Authorization"), "unknown or revoked token", status=401, kind="unauthorized"
+        )
     return principal
 
 
 async def current_user(user: Annotated[Principal | None, Depends(optional_user)]) -> Principal:
     if user is None:
-        raise FieldError(("header", "Authorization"), "a bearer token is required", status=401,
-                         kind="unauthorized")
+        raise FieldError(
+            ("header", "Authorization"),
+            "a bearer token is required",
+            status=401,
+            kind="unauthorized",
+        )
     return user
 
 

@@ -12,8 +12,9 @@ from fastapi.responses import JSONResponse
 class FieldError(Exception):
     """A request that is well-formed but names something the catalog does not know."""
 
-    def __init__(self, loc: tuple[str, ...], reason: str, status: int = 422,
-                 kind: str = "invalid") -> None:
+    def __init__(
+        self, loc: tuple[str, ...], reason: str, status: int = 422, kind: str = "invalid"
+    ) -> None:
         super().__init__(reason)
         self.loc = loc
         self.reason = reason
@@ -29,8 +30,10 @@ def _issue(loc: tuple[Any, ...], reason: str, kind: str) -> dict[str, Any]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
-        issues = [_issue(tuple(e.get("loc", ())), e.get("msg", "invalid"), e.get("type", "invalid"))
-                  for e in error.errors()]
+        issues = [
+            _issue(tuple(e.get("loc", ())), e.get("msg", "invalid"), e.get("type", "invalid"))
+            for e in error.errors()
+        ]
         return JSONResponse({"error": "validation_failed", "detail": issues}, status_code=422)
 
     @app.exception_handler(FieldError)

@@ -16,8 +16,15 @@ def limit_body_size(app: FastAPI) -> None:
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
             return JSONResponse(
-                {"error": "too_large", "detail": [{"field": "body", "msg":
-                 f"request body is {length} bytes; the limit is {MAX_BODY_BYTES}"}]},
+                {
+                    "error": "too_large",
+                    "detail": [
+                        {
+                            "field": "body",
+                            "msg": f"request body is {length} bytes; the limit is {MAX_BODY_BYTES}",
+                        }
+                    ],
+                },
                 status_code=413,
             )
         return await call_next(request)

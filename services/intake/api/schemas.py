@@ -25,15 +25,14 @@ class DeclaredUnitIn(BaseModel):
 class RequesterIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
-    email: str | None = Field(default=None, max_length=254,
-                              pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     phone: str | None = Field(default=None, max_length=30, pattern=r"^[0-9+()\-.\s]{6,30}$")
     unit_code: str | None = Field(default=None, max_length=64)
     unit: DeclaredUnitIn | None = None
 
     @model_validator(mode="after")
     def one_unit(self) -> RequesterIn:
-        if self.unit_code and self.unit:
+        if self.unit_code and self.unit and self.unit.kind != "budget_unit":
             raise ValueError("give either unit_code or a declared unit, not both")
         if not self.unit_code and not self.unit:
             raise ValueError("unit_code or a declared unit {kind, province, name} is required")

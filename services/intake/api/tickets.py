@@ -28,20 +28,24 @@ Svc = Annotated[Services, Depends(get_services)]
 def _check_catalog(svc: Services, body: TicketCreate) -> tuple[str, str | None]:
     catalog = svc.catalog
     if body.application_code and body.application_code.upper() not in catalog.applications:
-        raise FieldError(("body", "application_code"),
-                         f"unknown application code {body.application_code!r}", kind="unknown_code")
+        raise FieldError(
+            ("body", "application_code"),
+            f"unknown application code {body.application_code!r}",
+            kind="unknown_code",
+        )
     declared = body.requester.unit
     try:
         unit = resolve_requester_unit(
             catalog,
-            unit_code=body.requester.unit_code,
-            declared_kind=declared.kind if declared else None,
-            declared_province=declared.province if declared else None,
-            declared_name=declared.name if declared else "",
+            unit_code=body.requester.unit_code.strip().upper()
+            if body.requester.unit_code
+            else None,
+            declared=declared.model_dump() if declared else None,
         )
     except UnknownUnit as error:
-        raise FieldError(("body", "requester", *error.field.split(".")), error.reason,
-                         kind="unknown_code") from error
+        raise FieldError(
+            ("body", "requester", *error.field.split(".")), error.reason, kind="unknown_code"
+        ) from error
     return unit.kind, unit.province
 
 
@@ -55,15 +59,22 @@ async def submit_ticket(
 ) -> TicketCreated:
     """Submit a ticket; a retry with the same Idempotency-Key returns the same ticket."""
     if body.received_at is not None and (user is None or user.role not in ("integration", "admin")):
-        raise FieldError(("body", "received_at"),
-                         "received_at may only be given by the integration role", status=403,
-                         kind="forbidden")
+        raise FieldError(
+            ("body", "received_at"),
+            "received_at may only be given by the integration role",
+            status=403,
+            kind="forbidden",
+        )
     unit_kind, unit_province = _check_catalog(svc, body)
     requester = body.requester.model_dump()
     if requester["unit_code"]:
         requester["unit_code"] = requester["unit_code"].strip().upper()
-    submission = {"subject": body.subject, "description": body.description,
-                  "requester": requester, "channel": body.channel}
+    submission = {
+        "subject": body.subject,
+        "description": body.description,
+        "requester": requester,
+        "channel": body.channel,
+    }
     ticket_id = derived_id("ticket", idempotency_key) if idempotency_key else uuid.uuid4()
     if idempotency_key:
         existing = await _existing(svc, ticket_id, submission)
@@ -97,16 +108,20 @@ async def submit_ticket(
     return TicketCreated(id=str(ticket.id), number=number, status=ticket.status)
 
 
-async def _existing(svc: Services, ticket_id: uuid.UUID,
-                    submission: dict[str, Any]) -> TicketCreated | None:
+async def _existing(
+    svc: Services, ticket_id: uuid.UUID, submission: dict[str, Any]
+) -> TicketCreated | None:
     try:
         ticket: Ticket = await asyncio.to_thread(svc.app.repository.get, ticket_id)
     except Exception:  # AggregateNotFoundError: a first request
         return None
     if not ticket.same_submission(submission):
-        raise FieldError(("header", "Idempotency-Key"),
-                         "this Idempotency-Key was used for a different ticket", status=409,
-                         kind="idempotency_conflict")
+        raise FieldError(
+            ("header", "Idempotency-Key"),
+            "this Idempotency-Key was used for a different ticket",
+            status=409,
+            kind="idempotency_conflict",
+        )
     return TicketCreated(id=str(ticket.id), number=ticket.number, status=ticket.status)
 
 
@@ -134,8 +149,13 @@ async def read_ticket(id_or_number: str, svc: Svc, user: CurrentUser) -> Any:
     if row is None:
         row = await _from_event_store(svc, id_or_number)
     if row is None or not _visible(user, row):
-        return JSONResponse({"error": "not_found", "detail": [
-            {"field": "id_or_number", "msg": f"no ticket {id_or_number}"}]}, status_code=404)
+        return JSONResponse(
+            {
+                "error": "not_found",
+                "detail": [{"field": "id_or_number", "msg": f"no ticket {id_or_number}"}],
+            },
+            status_code=404,
+        )
     return _public(row)
 
 
@@ -147,12 +167,21 @@ async def _from_event_store(svc: Services, id_or_number: str) -> dict[str, Any] 
     except Exception:
         return None
     return {
-        "id": ticket.id, "number": ticket.number, "status": ticket.status,
-        "channel": ticket.channel, "subject": ticket.subject, "description": ticket.description,
-        "requester": ticket.requester, "unit_kind": ticket.unit_kind,
-        "province": ticket.unit_province, "application": ticket.application_code,
-        "picked_application": ticket.application_code, "priority": ticket.priority,
-        "received_at": ticket.received_at, "submitted_at": ticket.created_on, "history": [],
+        "id": ticket.id,
+        "number": ticket.number,
+        "status": ticket.status,
+        "channel": ticket.channel,
+        "subject": ticket.subject,
+        "description": ticket.description,
+        "requester": ticket.requester,
+        "unit_kind": ticket.unit_kind,
+        "province": ticket.unit_province,
+        "application": ticket.application_code,
+        "picked_application": ticket.application_code,
+        "priority": ticket.priority,
+        "received_at": ticket.received_at,
+        "submitted_at": ticket.created_on,
+        "history": [],
     }
 
 
@@ -173,9 +202,16 @@ async def list_tickets(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> TicketsPublic:
     """Queue views, paged, newest first; `q` ignores case and diacritics."""
-    filters = {"status": status, "group_code": group, "tier": tier, "province": province,
-               "unit_code": unit, "application": application, "channel": channel,
-               "parent": parent}
+    filters = {
+        "status": status,
+        "group_code": group,
+        "tier": tier,
+        "province": province,
+        "unit_code": unit,
+        "application": application,
+        "channel": channel,
+        "parent": parent,
+    }
     if user.role == "province_it":
         filters["province"] = user.province
     if user.role == "requester":

@@ -11,7 +11,7 @@ from eventsourcing.domain import Aggregate, event
 
 class Ticket(Aggregate):
     @event("Submitted")
-    def __init__(  # noqa: PLR0913 - the submission is one fact with many attributes
+    def __init__(
         self,
         id: uuid.UUID,
         number: str,

@@ -56,9 +56,17 @@ def projector(schema: str):  # type: ignore[no-untyped-def]
                 f"UPDATE {s}.tickets SET number = %s, channel = %s, unit_code = %s, unit_kind = %s,"
                 " province = %s, picked_application = %s, priority = COALESCE(priority, %s),"
                 " received_at = %s WHERE ticket_id = %s",
-                (d["number"], d["channel"], d["requester"].get("unit_code"), d.get("unit_kind"),
-                 d.get("unit_province"), d.get("application_code"), d.get("priority"),
-                 d["received_at"], e.subject),
+                (
+                    d["number"],
+                    d["channel"],
+                    d["requester"].get("unit_code"),
+                    d.get("unit_kind"),
+                    d.get("unit_province"),
+                    d.get("application_code"),
+                    d.get("priority"),
+                    d["received_at"],
+                    e.subject,
+                ),
             )
         elif e.type == "hotro.ticket.routed.v1":
             handler = d["first_handler"]
@@ -66,8 +74,16 @@ def projector(schema: str):  # type: ignore[no-untyped-def]
                 f"UPDATE {s}.tickets SET application = %s, group_code = %s, type = %s,"
                 " priority = %s, first_handler_kind = %s, policy_version = %s, routed_at = %s"
                 " WHERE ticket_id = %s",
-                (d.get("application"), d["group"], d["type"], d.get("priority"), handler["kind"],
-                 handler["policy_version"], e.time, e.subject),
+                (
+                    d.get("application"),
+                    d["group"],
+                    d["type"],
+                    d.get("priority"),
+                    handler["kind"],
+                    handler["policy_version"],
+                    e.time,
+                    e.subject,
+                ),
             )
         elif e.type == "hotro.ticket.assigned.v1":
             await conn.execute(

@@ -8,6 +8,7 @@ import msgspec
 from eventsourcing.application import AggregateNotFoundError
 
 from libs.catalog.model import Catalog
+from libs.catalog.requester import RequesterUnit
 from libs.events.envelope import Envelope
 from libs.events.schemas import (
     Classification,
@@ -18,7 +19,6 @@ from libs.events.schemas import (
 )
 from libs.platform.eventstore import ServiceApplication, derived_id
 from services.routing.domain.decision import TicketRouting
-from services.routing.domain.requester import RequesterUnit
 from services.routing.domain.route import first_handler_dict, route_ticket
 
 

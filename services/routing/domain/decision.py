@@ -11,7 +11,7 @@ from eventsourcing.domain import Aggregate, event
 
 class TicketRouting(Aggregate):
     @event("Routed")
-    def __init__(  # noqa: PLR0913 - one decision, all its parts
+    def __init__(
         self,
         id: uuid.UUID,
         ticket_id: str,

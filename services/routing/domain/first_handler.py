@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from libs.catalog.model import Application, Catalog, PolicyVersion, RouteRule, RouteTarget
-from services.routing.domain.requester import RequesterUnit
+from libs.catalog.requester import RequesterUnit
+from services.routing.domain.classify import TRIAGE_GROUP
 
 Tier = Literal["L1", "L2", "ITO"]
-TRIAGE_GROUP = "SERVICE_DESK"
 ITO_OFFICE = "ITO"
 #: The decision when no rule matches: a policy without a catch-all still routes somewhere.
 NO_RULE = "no_matching_rule"

@@ -8,9 +8,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from libs.catalog.model import Catalog
+from libs.catalog.requester import RequesterUnit
 from services.routing.domain.classify import classify, ticket_type_of
 from services.routing.domain.first_handler import FirstHandler, first_handler_for
-from services.routing.domain.requester import RequesterUnit
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -42,8 +42,9 @@ def route_ticket(
     if policy is None:
         policy = catalog.policy_in_force(received_at.astimezone(VN).date())
     application = catalog.applications.get(classification.application or "")
-    handler = first_handler_for(requester, application, policy, catalog.routing.options, catalog,
-                                group=classification.group)
+    handler = first_handler_for(
+        requester, application, policy, catalog.routing.options, catalog, group=classification.group
+    )
     return RoutingOutcome(
         group=classification.group,
         type=ticket_type_of(text),

@@ -12,8 +12,8 @@ from datetime import date
 import pytest
 
 from libs.catalog.model import Application, Scope
+from libs.catalog.requester import RequesterKind, RequesterUnit
 from services.routing.domain.first_handler import first_handler_for
-from services.routing.domain.requester import RequesterKind, RequesterUnit
 
 from .catalog_fixture import CATALOG, ITO_OPTION, PHASE_2, PHASE_3, PHASES
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.routing.domain.requester import RequesterUnit, UnknownUnit, resolve_requester_unit
+from libs.catalog.requester import RequesterUnit, UnknownUnit, resolve_requester_unit
 
 from .catalog_fixture import CATALOG
 

@@ -44,6 +44,8 @@ _TYPE = re.compile(r"^\s*([a-z0-9!#$&^_.+-]+)/([a-z0-9!#$&^_.+-]+)", re.IGNORECA
 class Body:
     """What the walk found; `parser` turns it into the public `ParsedMail` fields."""
 
+    #: Charsets declared in the message, to decode raw 8-bit file names and subjects.
+    hints: tuple[str, ...] = ()
     texts: list[str] = field(default_factory=list)
     htmls: list[str] = field(default_factory=list)
     has_html: bool = False
@@ -72,9 +74,9 @@ class Body:
         self.enclosed.extend(other.enclosed)
 
 
-def read_body(msg: Message) -> Body:
+def read_body(msg: Message, hints: tuple[str, ...] = ()) -> Body:
     """The body of a whole message."""
-    body = Body()
+    body = Body(hints=hints)
     _visit(msg, body, 0)
     return body
 
@@ -100,20 +102,22 @@ def _visit(part: Message, body: Body, depth: int) -> None:
     children = _children(part)
     if ctype == "message/delivery-status":
         body.delivery_status.extend(children)
-        body.attachments.append(_attachment(part, ctype, _delivery_status_bytes(part, children)))
+        body.attachments.append(
+            _attachment(part, ctype, body.hints, _delivery_status_bytes(part, children))
+        )
     elif ctype in ("message/rfc822", "message/global") and children:
         body.enclosed.append(children[0])
-        body.attachments.append(_attachment(part, ctype, _message_bytes(children[0])))
+        body.attachments.append(_attachment(part, ctype, body.hints, _message_bytes(children[0])))
     elif ctype.startswith("multipart/") and children:
         _visit_multipart(ctype, part, children, body, depth)
     elif ctype == "text/rfc822-headers":
         data = _payload_bytes(part)
         body.enclosed.append(_headers_only(data))
-        body.attachments.append(_attachment(part, ctype, data))
+        body.attachments.append(_attachment(part, ctype, body.hints, data))
     elif _is_inline_text(part, ctype):
         _add_text(part, ctype, body)
     else:
-        body.attachments.append(_attachment(part, ctype, _payload_bytes(part)))
+        body.attachments.append(_attachment(part, ctype, body.hints, _payload_bytes(part)))
 
 
 def _visit_multipart(
@@ -146,7 +150,7 @@ def _visit_alternative(children: list[Message], body: Body, depth: int) -> None:
     """Plain text for `text` unless it is empty; the last HTML-bearing alternative for `html`."""
     found: list[tuple[str, Body]] = []
     for child in children:
-        sub = Body()
+        sub = Body(hints=body.hints)
         _visit(child, sub, depth + 1)
         found.append((content_type(child), sub))
         body.absorb_rest(sub)
@@ -178,7 +182,7 @@ def _visit_as_attachment(part: Message, body: Body, depth: int) -> None:
     if ctype.startswith(("multipart/", "message/")) and _children(part):
         _visit(part, body, depth)
     else:
-        body.attachments.append(_attachment(part, ctype, _payload_bytes(part)))
+        body.attachments.append(_attachment(part, ctype, body.hints, _payload_bytes(part)))
 
 
 def _is_inline_text(part: Message, ctype: str) -> bool:
@@ -222,10 +226,10 @@ def unflow(text: str, delsp: bool = False) -> str:
     return "\n".join(out)
 
 
-def _attachment(part: Message, ctype: str, data: bytes) -> Attachment:
+def _attachment(part: Message, ctype: str, hints: tuple[str, ...], data: bytes) -> Attachment:
     content_id = (raw_header(part, "content-id") or "").strip().strip("<>").strip() or None
     return Attachment(
-        filename=_filename(part, ctype),
+        filename=_filename(part, ctype, hints),
         content_type=ctype,
         size=len(data),
         content_id=content_id,
@@ -233,15 +237,15 @@ def _attachment(part: Message, ctype: str, data: bytes) -> Attachment:
     )
 
 
-def _filename(part: Message, ctype: str) -> str:
+def _filename(part: Message, ctype: str, hints: tuple[str, ...]) -> str:
     """The sender's file name, made safe to show and store (no paths, no control characters)."""
-    name = decode_text(_raw_filename(part))
+    name = decode_text(_raw_filename(part), hints)
     if not name and ctype in ("message/rfc822", "message/global"):
         enclosed = _children(part)
-        name = decode_text(raw_header(enclosed[0], "subject")) if enclosed else ""
+        name = decode_text(raw_header(enclosed[0], "subject"), hints) if enclosed else ""
         name = f"{name}.eml" if name else "Mail.eml"
     if not name:
-        description = decode_text(raw_header(part, "content-description"))
+        description = decode_text(raw_header(part, "content-description"), hints)
         base = description or ctype.split("/")[-1]
         name = base + _EXTENSIONS.get(ctype, ".bin")
     name = _UNSAFE_FILENAME.sub("_", name).strip(" .") or "attachment"

@@ -80,7 +80,9 @@ def decode_bytes(data: bytes, declared: str | None = None, hints: Iterable[str] 
     if not data:
         return ""
     codec = codec_for(declared)
-    if data.isascii() and not (codec and codec.startswith(_SEVEN_BIT_CODECS)):
+    if codec and codec.startswith(_SEVEN_BIT_CODECS):
+        return normalize_text(_decode_seven_bit(data, codec))
+    if data.isascii():
         return normalize_text(data.decode("ascii"))
     candidates: list[str] = []
     if codec and not _is_single_byte(codec):
@@ -90,7 +92,11 @@ def decode_bytes(data: bytes, declared: str | None = None, hints: Iterable[str] 
     candidates.append("utf-8")
     if codec:
         candidates.append(codec)
-    candidates.extend(c for c in (codec_for(h) for h in hints) if c)
+    # A strict multi-byte decode is evidence, a single-byte one is not (every byte is valid):
+    # so charsets the message declares elsewhere are tried multi-byte first.
+    hinted = [c for h in hints for c in _family(codec_for(h))]
+    candidates.extend(c for c in hinted if not _is_single_byte(c))
+    candidates.extend(c for c in hinted if _is_single_byte(c))
     candidates.extend(_FALLBACKS)
     for candidate in dict.fromkeys(candidates):
         try:
@@ -100,9 +106,66 @@ def decode_bytes(data: bytes, declared: str | None = None, hints: Iterable[str] 
     return normalize_text(data.decode("latin-1", errors="replace"))  # pragma: no cover
 
 
+def _family(codec: str | None) -> list[str]:
+    """A codec plus the 8-bit codecs its label is commonly (wrongly) put on."""
+    if not codec:
+        return []
+    if codec.startswith("iso2022_jp"):
+        return [codec, "cp932", "euc_jp"]
+    return [codec]
+
+
+def _decode_seven_bit(data: bytes, codec: str) -> str:
+    """ISO-2022-JP and UTF-7 are ASCII bytes, so the UTF-8 fallback would accept them as junk."""
+    try:
+        return data.decode(codec)
+    except (UnicodeDecodeError, LookupError, ValueError):
+        pass
+    if not data.isascii():  # 8-bit bytes: the label is wrong (UTF-8 or Shift_JIS in practice)
+        return decode_bytes(data, None, _family(codec))
+    if codec.startswith("iso2022_jp"):
+        return _iso2022jp_via_cp932(data)
+    return data.decode(codec, errors="replace")
+
+
+_JIS_ESCAPES = re.compile(rb"\x1b(\(B|\(J|\(I|\$@|\$B|\$\(D)")
+
+
+def _iso2022jp_via_cp932(data: bytes) -> str:
+    """Microsoft's ISO-2022-JP (CP50221) carries NEC row-13 characters (①, ㈱ …) that Python's
+    ISO-2022-JP codecs reject; mapping each JIS pair to Shift_JIS and decoding as cp932 keeps them.
+    """
+    out = bytearray()
+    mode = b"(B"
+    for i, chunk in enumerate(_JIS_ESCAPES.split(data)):
+        if i % 2 == 1:
+            mode = chunk
+            continue
+        if mode in (b"$@", b"$B"):
+            for j1, j2 in zip(chunk[::2], chunk[1::2], strict=False):
+                out.extend(_jis_to_sjis(j1, j2))
+        elif mode == b"(I":
+            out.extend(b + 0x80 if 0x21 <= b <= 0x5F else b for b in chunk)
+        else:
+            out.extend(chunk)
+    return bytes(out).decode("cp932", errors="replace")
+
+
+def _jis_to_sjis(j1: int, j2: int) -> bytes:
+    if not (0x21 <= j1 <= 0x7E and 0x21 <= j2 <= 0x7E):
+        return b"?"
+    s1 = ((j1 + 1) >> 1) + (0x70 if j1 <= 0x5E else 0xB0)
+    s2 = j2 + (0x1F if j1 & 1 else 0x7E)
+    if j1 & 1 and s2 >= 0x7F:
+        s2 += 1
+    return bytes([s1, s2])
+
+
 @functools.lru_cache(maxsize=64)
 def _is_single_byte(codec: str) -> bool:
     """Whether every byte is one character on its own (cp1258, latin-1, koi8-r ...)."""
+    if codec.startswith(_SEVEN_BIT_CODECS):
+        return False
     try:
         return len(bytes(range(256)).decode(codec, errors="replace")) == 256
     except (LookupError, ValueError, TypeError):

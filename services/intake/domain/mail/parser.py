@@ -7,6 +7,7 @@ only what cannot become a ticket (no headers, no sender), never what is merely u
 
 from __future__ import annotations
 
+import re
 from email import message_from_bytes
 from email.message import Message
 from email.policy import default
@@ -29,6 +30,9 @@ from .model import ParsedMail, UnparseableMail
 from .quoting import new_text
 from .ticket_numbers import ticket_number_in_subject
 
+_HEADER_LINE = re.compile(rb"^[!-9;-~]+:")
+_MAX_PREAMBLE_LINES = 5
+
 #: Prefix of the reason when the parser itself failed; tests assert it never happens.
 PARSER_FAILURE = "parser failure"
 
@@ -48,17 +52,18 @@ def parse_mail(raw: bytes) -> ParsedMail:
 def _parse(raw: bytes) -> ParsedMail:
     msg = message_from_bytes(raw, policy=default)
     if not _has_headers(msg):
+        raw = _without_preamble(raw)
+        msg = message_from_bytes(raw, policy=default)
+    if raw_header(msg, "from") is None and _has_headers(msg):
+        repaired = message_from_bytes(_with_unindented_continuations(raw), policy=default)
+        if raw_header(repaired, "from") is not None:
+            msg = repaired
+    if not _has_headers(msg):
         raise UnparseableMail("no headers: not an RFC 822 message")
-    from_raw = raw_header(msg, "from")
-    if from_raw is None:
-        raise UnparseableMail("no From header")
     hints = declared_charsets(msg)
-    senders = addresses([from_raw], hints)
-    if not senders:
-        raise UnparseableMail(f"From header has no address: {from_raw[:200]!r}")
-    from_name, from_email = senders[0]
+    from_name, from_email = _sender(msg, hints)
     subject = decode_text(raw_header(msg, "subject"), hints)
-    body = read_body(msg)
+    body = read_body(msg, tuple(hints))
     text = body.text.strip("\n")
     html = body.html
     bounce = bounce_reason(msg)
@@ -88,6 +93,39 @@ def _parse(raw: bytes) -> ParsedMail:
         bounced_message_ids=bounced.message_ids,
         bounced_recipient=bounced.recipient,
     )
+
+
+def _without_preamble(raw: bytes) -> bytes:
+    """Drop a few leading non-header lines some gateways prepend ("---- Original email ----")."""
+    lines = raw.splitlines(keepends=True)
+    for i, line in enumerate(lines[:_MAX_PREAMBLE_LINES]):
+        if _HEADER_LINE.match(line):
+            return b"".join(lines[i:])
+    return raw
+
+
+def _with_unindented_continuations(raw: bytes) -> bytes:
+    """Re-indent stray lines of the header block: some gateways lose the indentation of folded
+    headers, and the stdlib then ends the headers there and never sees the From line."""
+    lines = raw.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if not line.strip():
+            break
+        if not line[:1].isspace() and not _HEADER_LINE.match(line):
+            lines[i] = b" " + line
+    return b"".join(lines)
+
+
+def _sender(msg: Message, hints: list[str]) -> tuple[str, str]:
+    """(name, address) of the first From header with an address; a repeated From header whose
+    first copy is junk ("From: [??????]") is common in spam and forwarded mail."""
+    values = raw_headers(msg, "from")
+    if not values:
+        raise UnparseableMail("no From header")
+    senders = addresses(values, hints)
+    if not senders:
+        raise UnparseableMail(f"From header has no address: {values[0][:200]!r}")
+    return next((s for s in senders if "@" in s[1]), senders[0])
 
 
 def _has_headers(msg: Message) -> bool:

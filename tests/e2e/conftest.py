@@ -1,0 +1,37 @@
+"""The five services as separate processes, on a fresh database and their own topics."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from tests.support.infra import Infra
+from tools.embedded import free_port
+from tools.suite import ROOT, SERVICES, Suite
+
+
+@pytest.fixture(scope="module")
+def suite(infra: Infra) -> Iterator[Suite]:
+    name = f"e2e_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(infra.admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    running = Suite(
+        database_url=infra.url_for(name),
+        bootstrap=infra.bootstrap,
+        log_dir=ROOT / ".hotro" / "test" / name,
+        ports={service: free_port() for service in SERVICES},
+        admin_token=secrets.token_urlsafe(16),
+        extra_env={"HOTRO_TOPIC_PREFIX": f"{name}.", "HOTRO_REBALANCE_TIMEOUT_S": "3"},
+    )
+    running.start_all()
+    try:
+        running.wait_ready(timeout_s=90)
+        yield running
+    finally:
+        running.stop_all()
+        with psycopg.connect(infra.admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
