@@ -48,15 +48,19 @@ def contiguous_run(envelopes: list[Envelope], last: int) -> tuple[list[Envelope]
     Pure, so the rule that decides "skip, apply or rewind" is tested without a broker.
     """
     run: list[Envelope] = []
+    waiting: list[Envelope] = []
     expected = last
     for envelope in envelopes:
         if envelope.position <= expected:
             continue
         if envelope.prev > expected:
-            return run, True
+            # Not applicable yet, but read on: after a broker lost its data, the relay's
+            # republish (which fills the hole) comes *after* what it sent before noticing.
+            waiting.append(envelope)
+            continue
         run.append(envelope)
         expected = envelope.position
-    return run, False
+    return run, any(envelope.position > expected for envelope in waiting)
 
 
 class ConsumerRunner:
@@ -130,18 +134,19 @@ class ConsumerRunner:
         except Exception:
             self._consumer.seek(tp, records[0].offset)
             raise
-        if hole:
+        highwater = self._consumer.highwater(tp)
+        at_end = highwater is None or records[-1].offset + 1 >= highwater
+        if hole and at_end:  # the filler may still be ahead of us: rewind only at the end
             log.warning(
                 "hole in stream; rewinding until the relay has republished",
                 extra={"consumer": self.name, "stream": stream, "last": last},
             )
             await asyncio.sleep(0.5)
-            self._consumer.seek_to_beginning(tp)
+            await self._consumer.seek_to_beginning(tp)
             skipped = 0
         EVENTS_PROCESSED.labels(self.name, tp.topic).inc(len(run))
         if skipped:
             EVENTS_SKIPPED.labels(self.name, tp.topic).inc(skipped)
-        highwater = self._consumer.highwater(tp)
         if highwater is not None and records:
             CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(
                 max(0, highwater - records[-1].offset - 1)

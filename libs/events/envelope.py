@@ -23,7 +23,8 @@ class Envelope(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     position: int
     #: The position of the previous event the relay sent to the same partition (0: none).
     prev: int = 0
-    specversion: str = "1.0"
+    #: Required by CloudEvents, so always on the wire (a factory default escapes omit_defaults).
+    specversion: str = msgspec.field(default_factory=lambda: "1.0")
     datacontenttype: str = "application/json"
     #: The CloudEvents `dataschema` points at the contract that describes `data`.
     dataschema: str | None = None

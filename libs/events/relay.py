@@ -3,11 +3,14 @@
 Why it looks like this:
 - Request handlers only save aggregates; publishing happens here, from the log, so an event
   that is stored is published eventually and one that is not stored never is (rule 2).
-- The relay records how far it got (`position`) and how many messages it sent (`published`)
-  in the service's own schema, and resumes from there after a restart.
+- The relay records how far it got (`position`) and how many messages the topic held after
+  its last send (`published`, the sum of end offsets as the broker reports them) in the
+  service's own schema, and resumes from there after a restart. Not a count of messages sent:
+  Tansu 0.6 reports a partition's end offset as its last *batch*'s base offset + 1, so after
+  any multi-record batch the topic would seem to hold fewer messages than were sent.
 - The embedded broker keeps topics in memory. Before every batch the relay compares the
-  topic's end offsets with what it has sent; a missing topic or fewer messages than sent
-  means the broker lost its data, and the relay republishes from the start.
+  topic's end offsets with what it saw after its last send; a missing topic or fewer
+  messages than that means the broker lost its data, and the relay republishes from the start.
 - Each message names the previous position sent to the same partition (`prev`), so a
   consumer can tell a contiguous stream from one with a hole and never skip over a hole.
 - Only one relay per service publishes: a PostgreSQL advisory lock elects it.
@@ -220,9 +223,12 @@ class OutboxRelay:
             )
             last_in_partition[partition] = envelope.position
         await asyncio.gather(*futures)
+        held = self.state.published
+        if futures:
+            held = await self._messages_held(set(range(self._partitions)))
         self.state = RelayState(
             position=notifications[-1].id,
-            published=self.state.published + len(futures),
+            published=held,
             last_in_partition=last_in_partition,
         )
         await asyncio.to_thread(self.store.save, self.state)

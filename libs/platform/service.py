@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -10,6 +11,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from psycopg_pool import AsyncConnectionPool
 
+from libs.catalog import CatalogError
 from libs.events.consumer import ConsumerRunner, Sink
 from libs.events.relay import OutboxRelay, ensure_topics
 from libs.events.topics import ALL_TOPICS, DEADLETTER, TOPIC_OF_SERVICE
@@ -22,7 +24,7 @@ from libs.platform.eventstore import (
 from libs.platform.http import ReadinessCheck, health_router, instrument
 from libs.platform.logs import configure_logging
 from libs.platform.runtime import Loop, serve
-from libs.platform.settings import Settings, load_settings
+from libs.platform.settings import SettingError, Settings, load_settings
 
 A = TypeVar("A", bound=ServiceApplication)
 
@@ -129,4 +131,9 @@ class ServiceKit:
 
 
 def run_service(main: Any) -> None:
-    asyncio.run(main())
+    """Run a service; bad configuration stops it with the reason and no traceback."""
+    try:
+        asyncio.run(main())
+    except (CatalogError, SettingError) as error:
+        print(f"hotro: cannot start: {error}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -56,7 +57,7 @@ def decider(app: EscalationApplication):  # type: ignore[no-untyped-def]
                 owner=placement.owner,
                 handler=placement.handler,
                 group=routed.group,
-                assigned_at=envelope.time,
+                assigned_at=datetime.now(UTC),
                 reason=placement.reason,
             )
         ]

@@ -19,9 +19,7 @@ from __future__ import annotations
 import base64
 import copy
 import re
-import shutil
 import socket
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -965,47 +963,3 @@ def test_renderer_rejects_broken_kustomizations(
     _write(tmp_path / "web.yaml", DEPLOYMENT)
     with pytest.raises(KustomizeError, match=error):
         render(tmp_path)
-
-
-# ----------------------------------------------------------------- optional: real kustomize
-
-
-def _kubectl_kustomize_available() -> bool:
-    if shutil.which("kubectl") is None:
-        return False
-    try:
-        result = subprocess.run(
-            ["kubectl", "kustomize", "--help"], capture_output=True, timeout=30, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return result.returncode == 0
-
-
-@pytest.mark.skipif(not _kubectl_kustomize_available(), reason="kubectl (kustomize) not installed")
-@pytest.mark.parametrize("name", KUSTOMIZATIONS)
-def test_renderer_agrees_with_kubectl_kustomize(name: str) -> None:
-    """Where kubectl is at hand, its kustomize must render what our renderer renders (up to the
-    content hash kustomize appends to generated names)."""
-    result = subprocess.run(
-        ["kubectl", "kustomize", str(K8S / name)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    ours = rendered(name)
-    generated = {o["metadata"]["name"] for o in ours if o["kind"] in ("ConfigMap", "Secret")}
-    text = result.stdout
-    for obj in yaml.safe_load_all(text):
-        hashed = obj["metadata"]["name"]
-        plain = re.sub(r"-[a-z0-9]{10}$", "", hashed)
-        if obj["kind"] in ("ConfigMap", "Secret") and plain != hashed and plain in generated:
-            text = re.sub(rf"\b{re.escape(hashed)}\b", plain, text)
-    theirs = list(yaml.safe_load_all(text))
-
-    def index(objects: list[Obj]) -> dict[tuple[str, str, str, str], Obj]:
-        return {_identity(o): o for o in objects}
-
-    assert index(ours) == index(theirs)

@@ -16,7 +16,7 @@ from email.message import Message
 from email.policy import default
 
 from .charsets import decode_bytes
-from .headers import decode_text, raw_header
+from .headers import decode_text, raw_header, subparts
 from .html_text import html_to_text, plain_to_html
 from .model import Attachment
 
@@ -90,16 +90,11 @@ def content_type(part: Message) -> str:
     return "text/plain"
 
 
-def _children(part: Message) -> list[Message]:
-    payload = part.get_payload()
-    return [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
-
-
 def _visit(part: Message, body: Body, depth: int) -> None:
     if depth > MAX_DEPTH:
         return
     ctype = content_type(part)
-    children = _children(part)
+    children = subparts(part)
     if ctype == "message/delivery-status":
         body.delivery_status.extend(children)
         body.attachments.append(
@@ -179,7 +174,7 @@ def _related_root(part: Message, children: list[Message]) -> Message:
 
 def _visit_as_attachment(part: Message, body: Body, depth: int) -> None:
     ctype = content_type(part)
-    if ctype.startswith(("multipart/", "message/")) and _children(part):
+    if ctype.startswith(("multipart/", "message/")) and subparts(part):
         _visit(part, body, depth)
     else:
         body.attachments.append(_attachment(part, ctype, body.hints, _payload_bytes(part)))
@@ -241,7 +236,7 @@ def _filename(part: Message, ctype: str, hints: tuple[str, ...]) -> str:
     """The sender's file name, made safe to show and store (no paths, no control characters)."""
     name = decode_text(_raw_filename(part), hints)
     if not name and ctype in ("message/rfc822", "message/global"):
-        enclosed = _children(part)
+        enclosed = subparts(part)
         name = decode_text(raw_header(enclosed[0], "subject"), hints) if enclosed else ""
         name = f"{name}.eml" if name else "Mail.eml"
     if not name:
@@ -282,7 +277,7 @@ def _payload_bytes(part: Message) -> bytes:
         payload = None
     if isinstance(payload, bytes):
         return payload
-    raw = part.get_payload()
+    raw = getattr(part, "_payload", None)  # get_payload() would decode, and can raise
     if isinstance(raw, str):
         return raw.encode("utf-8", errors="surrogateescape")
     return b""

@@ -99,11 +99,25 @@ def decode_bytes(data: bytes, declared: str | None = None, hints: Iterable[str] 
     candidates.extend(c for c in hinted if _is_single_byte(c))
     candidates.extend(_FALLBACKS)
     for candidate in dict.fromkeys(candidates):
+        if candidate == "cp1258":  # first guess that cannot fail: is it broken UTF-8 instead?
+            mostly = _mostly_utf8(data)
+            if mostly is not None:
+                return normalize_text(mostly)
         try:
             return normalize_text(data.decode(candidate))
         except (UnicodeDecodeError, LookupError, ValueError):
             continue
     return normalize_text(data.decode("latin-1", errors="replace"))  # pragma: no cover
+
+
+def _mostly_utf8(data: bytes) -> str | None:
+    """UTF-8 text with a few broken bytes (a truncated part, a stray byte) stays UTF-8, with
+    U+FFFD for the broken bytes, instead of turning wholly into windows-1258 mojibake. Legacy
+    8-bit text almost never forms valid multi-byte UTF-8 sequences, so counting them decides."""
+    decoded = data.decode("utf-8", errors="replace")
+    bad = decoded.count("\ufffd")
+    good = sum(1 for ch in decoded if ch > "\x7f") - bad
+    return decoded if good >= 2 and good >= 3 * bad else None
 
 
 def _family(codec: str | None) -> list[str]:

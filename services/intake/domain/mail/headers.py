@@ -134,8 +134,9 @@ def _address_list(raw: str, hints: tuple[str, ...]) -> list[tuple[str, str]]:
         if not addr:
             continue
         name = _PLACEHOLDER.sub(word, name)
-        addr = _PLACEHOLDER.sub(local_part, addr)
-        pairs.append((decode_text(name, hints).strip("\"' "), normalize_text(addr)))
+        addr = normalize_text(_PLACEHOLDER.sub(local_part, addr)).strip()
+        if addr:
+            pairs.append((decode_text(name, hints).strip("\"' "), addr))
     return pairs
 
 
@@ -199,6 +200,14 @@ def parse_date(raw: str | None) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
+def subparts(part: Message) -> list[Message]:
+    """Child parts, without `get_payload()` decoding a leaf (which raises on odd charsets)."""
+    if not part.is_multipart():
+        return []
+    payload = part.get_payload()
+    return [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
+
+
 def declared_charsets(msg: Message, limit: int = 200) -> list[str]:
     """Charset labels declared anywhere in the message (hints for raw 8-bit headers).
 
@@ -214,7 +223,5 @@ def declared_charsets(msg: Message, limit: int = 200) -> list[str]:
             match = _CHARSET.search(value)
             if match:
                 found.append(match.group(1))
-        payload = part.get_payload()
-        if isinstance(payload, list):
-            stack.extend(p for p in reversed(payload) if isinstance(p, Message))
+        stack.extend(reversed(subparts(part)))
     return list(dict.fromkeys(found))

@@ -15,6 +15,7 @@ from html import escape
 import nh3
 from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, Tag
 from bs4 import ProcessingInstruction as BsProcessingInstruction
+from bs4.exceptions import ParserRejectedMarkup
 
 from .charsets import normalize_text
 
@@ -30,6 +31,7 @@ _BLOCK = frozenset(
     }
 )  # fmt: skip
 _NOT_TEXT = (Comment, Declaration, Doctype, BsProcessingInstruction)
+_META = re.compile(r"<meta\b[^>]*>?", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\r\n\f\u00a0]+")
 
 #: Tags whose content is dropped, not just the tag (a <title> is not part of the message).
@@ -39,13 +41,24 @@ _URL_SCHEMES = set(nh3.ALLOWED_URL_SCHEMES) | {"cid"}
 
 
 def sanitize_html(html: str) -> str:
-    """nh3 (ammonia) with its safe defaults; relative URLs are dropped, they mean nothing here."""
-    return nh3.clean(
-        html,
-        clean_content_tags=_CLEAN_CONTENT,
-        url_schemes=_URL_SCHEMES,
-        url_relative="deny",
-    )
+    """nh3 (ammonia) with its safe defaults; relative URLs are dropped, they mean nothing here.
+
+    `<meta>` is removed first: nh3 0.3.7's html5ever panics on some truncated meta charsets
+    (`content="text/html; charset"`, found by fuzzing), and nh3 drops meta tags anyway. A
+    panic surfaces as pyo3's PanicException, a BaseException, so it is caught as such; the
+    fallback is the escaped text rendering, which is safe by construction.
+    """
+    try:
+        return nh3.clean(
+            _META.sub("", html),
+            clean_content_tags=_CLEAN_CONTENT,
+            url_schemes=_URL_SCHEMES,
+            url_relative="deny",
+        ).strip()
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException:
+        return plain_to_html(html_to_text(html))
 
 
 class _Lines:
@@ -101,9 +114,7 @@ class _Lines:
 
 def html_to_text(html: str) -> str:
     """Readable text of an HTML body; iterative, so thousands of nested divs cannot recurse."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        soup = BeautifulSoup(html, "html.parser")
+    soup = _soup(html)
     out = _Lines()
     pre = 0
     stack: list[tuple[object, bool]] = [(soup, True)]
@@ -146,6 +157,17 @@ def html_to_text(html: str) -> str:
         if name in _BLOCK:
             out.end_line()
     return normalize_text(out.result())
+
+
+def _soup(html: str) -> BeautifulSoup:
+    """The stdlib HTML parser rejects some broken markup (an Outlook `<![endif]>` cut short);
+    nh3's HTML5 parser accepts anything, so its clean output is parsed instead."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return BeautifulSoup(html, "html.parser")
+        except ParserRejectedMarkup:
+            return BeautifulSoup(sanitize_html(html), "html.parser")
 
 
 def _link_target(anchor: Tag, out: _Lines) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from email import message_from_bytes
 from email.message import Message
-from email.policy import default
+from email.policy import compat32, default
 
 from .body import read_body
 from .bounces import bounce_details
@@ -50,12 +50,12 @@ def parse_mail(raw: bytes) -> ParsedMail:
 
 
 def _parse(raw: bytes) -> ParsedMail:
-    msg = message_from_bytes(raw, policy=default)
+    msg = _read(raw)
     if not _has_headers(msg):
         raw = _without_preamble(raw)
-        msg = message_from_bytes(raw, policy=default)
+        msg = _read(raw)
     if raw_header(msg, "from") is None and _has_headers(msg):
-        repaired = message_from_bytes(_with_unindented_continuations(raw), policy=default)
+        repaired = _read(_with_unindented_continuations(raw))
         if raw_header(repaired, "from") is not None:
             msg = repaired
     if not _has_headers(msg):
@@ -93,6 +93,16 @@ def _parse(raw: bytes) -> ParsedMail:
         bounced_message_ids=bounced.message_ids,
         bounced_recipient=bounced.recipient,
     )
+
+
+def _read(raw: bytes) -> Message:
+    """policy.default as the brief asks; the stdlib's own parser can still crash on some
+    malformed Content-Type parameters (IndexError in _header_value_parser, Python 3.11), and
+    the legacy compat32 policy reads those, since everything here uses raw header values."""
+    try:
+        return message_from_bytes(raw, policy=default)
+    except (IndexError, ValueError, TypeError, AttributeError, LookupError):
+        return message_from_bytes(raw, policy=compat32)
 
 
 def _without_preamble(raw: bytes) -> bytes:
