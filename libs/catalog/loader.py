@@ -587,6 +587,16 @@ def _check_routing(
         problems.append(
             origin.problem("versions", reason="at least one policy version is required")
         )
+    for s, signal in enumerate(policy.signals):
+        if signal.application not in applications:
+            problems.append(
+                origin.problem(
+                    "signals",
+                    s,
+                    "application",
+                    reason=f"{signal.application!r} is not a known application",
+                )
+            )
     ids: dict[str, int] = {}
     dates: dict[str, int] = {}
     for v, version in enumerate(policy.versions):

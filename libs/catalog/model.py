@@ -121,11 +121,35 @@ class PolicyVersion(_Strict):
     rules: list[RouteRule]
 
 
+class Signal(_Strict):
+    """Words that betray an application without naming it (a screen error, a module)."""
+
+    phrase: str
+    application: str
+    weight: float = Field(default=1.0, gt=0, le=5)
+
+
+class DuplicatePolicy(_Strict):
+    """When a new incident is another report of an open one (SPEC §3.4)."""
+
+    window_minutes: int = Field(default=60, ge=1)
+    min_similarity: float = Field(default=0.5, ge=0, le=1)
+
+
+class ClassifierPolicy(_Strict):
+    """Below `min_confidence` the trained model's guess goes to Service Desk triage."""
+
+    min_confidence: float = Field(default=0.5, ge=0, le=1)
+
+
 class RoutingPolicy(_Strict):
     versions: list[PolicyVersion]
     options: dict[str, bool] = Field(default_factory=dict)
     #: Name and address of the outsourced 24/7 vendor (ITO).
     ito_name: str = "ITO"
+    signals: list[Signal] = Field(default_factory=list)
+    duplicates: DuplicatePolicy = Field(default_factory=DuplicatePolicy)
+    classifier: ClassifierPolicy = Field(default_factory=ClassifierPolicy)
 
 
 class Catalog(_Strict):

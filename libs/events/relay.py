@@ -3,14 +3,12 @@
 Why it looks like this:
 - Request handlers only save aggregates; publishing happens here, from the log, so an event
   that is stored is published eventually and one that is not stored never is (rule 2).
-- The relay records how far it got (`position`) and how many messages the topic held after
-  its last send (`published`, the sum of end offsets as the broker reports them) in the
-  service's own schema, and resumes from there after a restart. Not a count of messages sent:
-  Tansu 0.6 reports a partition's end offset as its last *batch*'s base offset + 1, so after
-  any multi-record batch the topic would seem to hold fewer messages than were sent.
-- The embedded broker keeps topics in memory. Before every batch the relay compares the
-  topic's end offsets with what it saw after its last send; a missing topic or fewer
-  messages than that means the broker lost its data, and the relay republishes from the start.
+- The relay records how far it got (`position`) in the service's own schema and resumes
+  from there after a restart.
+- The embedded broker keeps topics in memory. Every half second the relay compares the
+  topic's end offsets with what it found last time: a missing topic, a topic holding less
+  than before, or one that did not grow although we sent to it means the broker lost its
+  data, and the relay republishes from the start.
 - Each message names the previous position sent to the same partition (`prev`), so a
   consumer can tell a contiguous stream from one with a hole and never skip over a hole.
 - Only one relay per service publishes: a PostgreSQL advisory lock elects it.
@@ -21,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,8 +50,11 @@ def partition_for(key: str, partitions: int) -> int:
 @dataclass
 class RelayState:
     position: int = 0
+    #: The topic's end offsets, summed, at the last check that found nothing lost.
     published: int = 0
     last_in_partition: dict[int, int] | None = None
+    #: Messages sent since that check: if any were, a healthy topic's sum must have grown.
+    sent_since_check: int = 0
 
     def prev_for(self, partition: int) -> int:
         return (self.last_in_partition or {}).get(partition, 0)
@@ -66,45 +68,59 @@ class RelayStateStore:
         self.schema = schema
         self.topic = topic
 
+        self._conn: psycopg.Connection[Any] | None = None
+
     def _connect(self) -> psycopg.Connection[Any]:
-        return psycopg.connect(self.database_url, autocommit=True)
+        """One kept connection: the relay saves after every batch."""
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg.connect(self.database_url, autocommit=True)
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
 
     def ensure_table(self) -> None:
-        with self._connect() as conn:
-            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
-            conn.execute(
-                f'CREATE TABLE IF NOT EXISTS "{self.schema}".outbox_relay ('
-                " topic text PRIMARY KEY, position bigint NOT NULL,"
-                " published bigint NOT NULL, partitions jsonb NOT NULL DEFAULT '{}')"
-            )
+        conn = self._connect()
+        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+        conn.execute(
+            f'CREATE TABLE IF NOT EXISTS "{self.schema}".outbox_relay ('
+            " topic text PRIMARY KEY, position bigint NOT NULL,"
+            " published bigint NOT NULL, partitions jsonb NOT NULL DEFAULT '{}',"
+            " sent_since_check bigint NOT NULL DEFAULT 0)"
+        )
 
     def load(self) -> RelayState:
-        with self._connect() as conn:
-            row = conn.execute(
-                f'SELECT position, published, partitions FROM "{self.schema}".outbox_relay'
-                " WHERE topic = %s",
+        row = (
+            self._connect()
+            .execute(
+                "SELECT position, published, partitions, sent_since_check"
+                f' FROM "{self.schema}".outbox_relay WHERE topic = %s',
                 (self.topic,),
-            ).fetchone()
+            )
+            .fetchone()
+        )
         if row is None:
             return RelayState(0, 0, {})
-        return RelayState(row[0], row[1], {int(k): v for k, v in row[2].items()})
+        return RelayState(row[0], row[1], {int(k): v for k, v in row[2].items()}, row[3])
 
     def save(self, state: RelayState) -> None:
-        with self._connect() as conn:
-            conn.execute(
-                f'INSERT INTO "{self.schema}".outbox_relay (topic, position, published, partitions)'
-                " VALUES (%s, %s, %s, %s) ON CONFLICT (topic) DO UPDATE SET"
-                " position = EXCLUDED.position, published = EXCLUDED.published,"
-                " partitions = EXCLUDED.partitions",
-                (
-                    self.topic,
-                    state.position,
-                    state.published,
-                    orjson.dumps(
-                        {str(k): v for k, v in (state.last_in_partition or {}).items()}
-                    ).decode(),
-                ),
-            )
+        self._connect().execute(
+            f'INSERT INTO "{self.schema}".outbox_relay'
+            " (topic, position, published, partitions, sent_since_check)"
+            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (topic) DO UPDATE SET"
+            " position = EXCLUDED.position, published = EXCLUDED.published,"
+            " partitions = EXCLUDED.partitions, sent_since_check = EXCLUDED.sent_since_check",
+            (
+                self.topic,
+                state.position,
+                state.published,
+                orjson.dumps(
+                    {str(k): v for k, v in (state.last_in_partition or {}).items()}
+                ).decode(),
+                state.sent_since_check,
+            ),
+        )
 
 
 async def ensure_topics(
@@ -139,6 +155,7 @@ class OutboxRelay:
         batch_size: int = 500,
         idle_sleep_s: float = 0.05,
         confirm_loss_after_s: float = 1.0,
+        check_interval_s: float = 0.5,
     ) -> None:
         self.service = service
         self.recorder = recorder
@@ -150,6 +167,8 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.idle_sleep_s = idle_sleep_s
         self.confirm_loss_after_s = confirm_loss_after_s
+        self.check_interval_s = check_interval_s
+        self._checked_at = -1e9
         self.state = RelayState()
         self._producer: AIOKafkaProducer | None = None
         self._probe: AIOKafkaConsumer | None = None
@@ -171,6 +190,7 @@ class OutboxRelay:
             await self._producer.stop()
         if self._probe:
             await self._probe.stop()
+        await asyncio.to_thread(self.store.close)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until `stop` is set; only the holder of the advisory lock publishes."""
@@ -198,8 +218,11 @@ class OutboxRelay:
         return bool(row and row[0])
 
     async def publish_pending(self) -> int:
-        """One cycle: check the broker still has what we sent, then send the next batch."""
-        await self._check_broker_kept_data()
+        """One cycle: now and then check the broker kept what we sent, then send the next batch."""
+        now = time.monotonic()
+        if now - self._checked_at >= self.check_interval_s:
+            await self._check_broker_kept_data()
+            self._checked_at = now
         notifications = await asyncio.to_thread(
             self.recorder.select_notifications, self.state.position + 1, self.batch_size
         )
@@ -223,36 +246,48 @@ class OutboxRelay:
             )
             last_in_partition[partition] = envelope.position
         await asyncio.gather(*futures)
-        held = self.state.published
-        if futures:
-            held = await self._messages_held(set(range(self._partitions)))
         self.state = RelayState(
             position=notifications[-1].id,
-            published=held,
+            published=self.state.published,
             last_in_partition=last_in_partition,
+            sent_since_check=self.state.sent_since_check + len(futures),
         )
         await asyncio.to_thread(self.store.save, self.state)
         EVENTS_PUBLISHED.labels(self.service, self.topic).inc(len(futures))
         return len(notifications)
 
     async def _check_broker_kept_data(self) -> None:
+        """A healthy topic never holds less than at the last check, and grows when we send.
+
+        Not a count of messages: Tansu 0.6 reports a partition's end offset as its last
+        *batch*'s base offset + 1, so only "less than before" or "no growth after sending"
+        reliably means the broker lost data.
+        """
         assert self._probe is not None
         partitions = await self._topic_partitions()
         if partitions is None:
             await ensure_topics(self.bootstrap, [self.topic])
-            partitions = await self._topic_partitions() or set(range(DEFAULT_PARTITIONS))
-            if self.state.published:
+            if self.state.position:
                 await self._reset("topic was missing")
             return
         self._partitions = len(partitions)
         held = await self._messages_held(partitions)
-        if held < self.state.published:
+        lost = held < self.state.published or (
+            self.state.sent_since_check > 0 and held <= self.state.published
+        )
+        if lost:
             # The high watermark can trail the last acknowledged write for a moment: only a
             # shortfall that persists means the broker really lost data.
             await asyncio.sleep(self.confirm_loss_after_s)
             held = await self._messages_held(partitions)
-            if held < self.state.published:
-                await self._reset(f"topic holds {held} of {self.state.published} sent")
+            lost = held < self.state.published or (
+                self.state.sent_since_check > 0 and held <= self.state.published
+            )
+        if lost:
+            await self._reset(f"topic holds {held}; it held {self.state.published} before")
+        elif held != self.state.published or self.state.sent_since_check:
+            self.state.published, self.state.sent_since_check = held, 0
+            await asyncio.to_thread(self.store.save, self.state)
 
     async def _messages_held(self, partitions: set[int]) -> int:
         assert self._probe is not None

@@ -9,8 +9,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from eventsourcing.application import ProcessingEvent
-from eventsourcing.persistence import Tracking
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.persistence import IntegrityError, Tracking
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
@@ -53,6 +53,16 @@ class ProjectionSink:
     async def apply(
         self, stream: str, envelopes: list[Envelope], dead_letter: DeadLetterFn
     ) -> None:
+        """Fast path: the whole batch pipelined in one transaction. If any event fails, the
+        batch is redone with a savepoint per event so only the failing one is dead-lettered."""
+        try:
+            async with self.pool.connection() as conn, conn.transaction(), conn.pipeline():
+                for envelope in envelopes:
+                    await self.project(conn, envelope)
+                await self._track(conn, stream, envelopes[-1].position)
+            return
+        except Exception:
+            pass
         async with self.pool.connection() as conn, conn.transaction():
             for envelope in envelopes:
                 try:
@@ -60,23 +70,56 @@ class ProjectionSink:
                         await self.project(conn, envelope)
                 except Exception as error:
                     await dead_letter(envelope, error)
-            await conn.execute(
-                f'INSERT INTO "{self.schema}".projection_tracking AS t (consumer, stream, position)'
-                " VALUES (%s, %s, %s) ON CONFLICT (consumer, stream) DO UPDATE"
-                " SET position = EXCLUDED.position WHERE t.position < EXCLUDED.position",
-                (self.name, stream, envelopes[-1].position),
-            )
+            await self._track(conn, stream, envelopes[-1].position)
+
+    async def _track(self, conn: AsyncConnection[Any], stream: str, position: int) -> None:
+        await conn.execute(
+            f'INSERT INTO "{self.schema}".projection_tracking AS t (consumer, stream, position)'
+            " VALUES (%s, %s, %s) ON CONFLICT (consumer, stream) DO UPDATE"
+            " SET position = EXCLUDED.position WHERE t.position < EXCLUDED.position",
+            (self.name, stream, position),
+        )
+
+
+class UnitOfWork:
+    """The aggregates one batch has loaded or created, so later events of the batch see them."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._cache: dict[Any, Any] = {}
+
+    def get(self, aggregate_id: Any) -> Any:
+        """Raises eventsourcing's AggregateNotFoundError when there is no such aggregate."""
+        if aggregate_id not in self._cache:
+            self._cache[aggregate_id] = self.app.repository.get(aggregate_id)
+        return self._cache[aggregate_id]
+
+    def exists(self, aggregate_id: Any) -> bool:
+        try:
+            self.get(aggregate_id)
+        except AggregateNotFoundError:
+            return False
+        return True
+
+    def add(self, *aggregates: Any) -> None:
+        for aggregate in aggregates:
+            self._cache[aggregate.id] = aggregate
 
 
 #: Decides what an incoming event means for this service: the aggregates it changed.
-Decide = Callable[[Envelope], Sequence[Any]]
+Decide = Callable[[Envelope, UnitOfWork], Sequence[Any]]
+
+#: How often an event is retried when a concurrent writer changed the same aggregate.
+CONFLICT_RETRIES = 5
 
 
 class EventSourcedSink:
-    """Runs a decision per event and stores its new events with the position, atomically.
+    """Runs a decision per event and stores the new events with the stream position, atomically.
 
-    One transaction per event keeps a poison event from taking its neighbours' effects
-    with it; measured cost is in bench/ (infra.md: ~775 saves/s).
+    The fast path decides a whole batch and stores it in one transaction (infra.md: one
+    `save` per aggregate runs ~10x slower than one per batch). If any event of the batch
+    fails, the batch is redone one event per transaction, so a poison event goes to the
+    dead-letter topic alone and a write conflict with the service's own API is retried.
     """
 
     def __init__(self, *, name: str, app: Any, decide: Decide) -> None:
@@ -96,16 +139,42 @@ class EventSourcedSink:
     async def apply(
         self, stream: str, envelopes: list[Envelope], dead_letter: DeadLetterFn
     ) -> None:
+        try:
+            await asyncio.to_thread(self._apply_batch, stream, envelopes)
+            return
+        except Exception:
+            pass  # redo one by one below, to isolate what failed
         for envelope in envelopes:
-            try:
-                aggregates = await asyncio.to_thread(self.decide, envelope)
-            except Exception as error:
+            error = await asyncio.to_thread(self._apply_one, stream, envelope)
+            if error is not None:
                 await dead_letter(envelope, error)
-                aggregates = []
-            processing: ProcessingEvent[Any] = ProcessingEvent(
-                Tracking(self._tracking_name(stream), envelope.position)
-            )
-            processing.collect_events(*aggregates)
-            await asyncio.to_thread(
-                self.app.events.put, processing.events, tracking=processing.tracking
-            )
+                await asyncio.to_thread(self._store, stream, envelope.position, [])
+
+    def _apply_batch(self, stream: str, envelopes: list[Envelope]) -> None:
+        work = UnitOfWork(self.app)
+        changed: dict[Any, Any] = {}
+        for envelope in envelopes:
+            for aggregate in self.decide(envelope, work):
+                work.add(aggregate)
+                changed[aggregate.id] = aggregate
+        self._store(stream, envelopes[-1].position, list(changed.values()))
+
+    def _apply_one(self, stream: str, envelope: Envelope) -> BaseException | None:
+        """None when applied; the error when the event cannot be applied."""
+        for _ in range(CONFLICT_RETRIES):
+            try:
+                aggregates = self.decide(envelope, UnitOfWork(self.app))
+                self._store(stream, envelope.position, list(aggregates))
+                return None
+            except IntegrityError:
+                continue  # someone else changed the aggregate: decide again on fresh state
+            except Exception as error:
+                return error
+        return RuntimeError(f"write conflicts persisted over {CONFLICT_RETRIES} attempts")
+
+    def _store(self, stream: str, position: int, aggregates: list[Any]) -> None:
+        processing: ProcessingEvent[Any] = ProcessingEvent(
+            Tracking(self._tracking_name(stream), position)
+        )
+        processing.collect_events(*aggregates)
+        self.app.events.put(processing.events, tracking=processing.tracking)

@@ -19,7 +19,7 @@ from psycopg_pool import AsyncConnectionPool
 from libs.events.consumer import ConsumerRunner, Sink
 from libs.events.envelope import Envelope, encode_envelope
 from libs.events.relay import ensure_topics, partition_for
-from libs.events.sinks import EventSourcedSink, ProjectionSink
+from libs.events.sinks import EventSourcedSink, ProjectionSink, UnitOfWork
 from libs.events.topics import DEADLETTER, DEFAULT_PARTITIONS
 from libs.platform.eventstore import ServiceApplication, open_application
 from tests.service.kafka_tools import publish, read_topic
@@ -348,7 +348,9 @@ class ReceiptApplication(ServiceApplication):
     name = "receipts"
 
 
-def decide(envelope: Envelope) -> list[Receipt]:
+def decide(envelope: Envelope, work: UnitOfWork) -> list[Receipt]:
+    if envelope.data.get("boom"):
+        raise ValueError("a poison event")
     return [Receipt(event_id=envelope.id, subject=envelope.subject)]
 
 
@@ -385,5 +387,29 @@ async def test_event_sourced_sink_creates_nothing_twice(
 
         assert sorted(issued()) == sorted(e.id for e in envelopes)  # one receipt per event
         await assert_tracked_last(sink, topic, envelopes)
+    finally:
+        app.close()
+
+
+async def test_event_sourced_sink_dead_letters_a_poison_event_and_keeps_its_batch(
+    infra: Infra, database_url: str, topic_prefix: str, topics: tuple[str, str]
+) -> None:
+    topic, dead = topics
+    app = await asyncio.to_thread(open_application, ReceiptApplication, database_url, "receipts")
+    try:
+        sink = EventSourcedSink(name="test.receipts", app=app, decide=decide)
+        source = Source()
+        good = [source.next("t-1"), source.next("t-2")]
+        poison = source.next("t-1", boom=True)
+        later = [source.next("t-1"), source.next("t-3")]
+        await publish(infra.bootstrap, topic, messages([*good, poison, *later]))
+
+        async with running(infra, f"{topic_prefix}es-poison", topics, sink):
+            await eventually(lambda: len(receipts(app)) >= 4)
+            [letter] = await dead_letters(infra, dead, 1)
+
+        assert sorted(receipts(app)) == sorted(e.id for e in [*good, *later])
+        assert letter["event"]["id"] == poison.id
+        assert "a poison event" in letter["error"]
     finally:
         app.close()

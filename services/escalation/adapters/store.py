@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from eventsourcing.application import AggregateNotFoundError
 
 from libs.events.envelope import Envelope
 from libs.events.schemas import TicketAssigned, TicketRouted, parse_data
+from libs.events.sinks import UnitOfWork
 from libs.platform.eventstore import ServiceApplication, derived_id
 from services.escalation.domain.escalation import TicketEscalation
 from services.escalation.domain.ladder import initial_placement
@@ -35,17 +35,14 @@ def to_contract(domain_event: Any) -> tuple[str, msgspec.Struct] | None:
 
 
 def decider(app: EscalationApplication):  # type: ignore[no-untyped-def]
-    def decide(envelope: Envelope) -> list[Any]:
+    def decide(envelope: Envelope, work: UnitOfWork) -> list[Any]:
         if envelope.type != TicketRouted.TYPE:
             return []
         routed = parse_data(envelope.type, envelope.data)
         assert isinstance(routed, TicketRouted)
         escalation_id = derived_id("escalation", routed.ticket_id)
-        try:
-            app.repository.get(escalation_id)
+        if work.exists(escalation_id):
             return []
-        except AggregateNotFoundError:
-            pass
         placement = initial_placement(
             routed.first_handler.kind, routed.first_handler.office, routed.group
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-import psycopg
+from psycopg_pool import AsyncConnectionPool
 
 from libs.events.schemas import DeclaredUnit, Requester, TicketSubmitted
 from libs.platform.eventstore import ServiceApplication
@@ -42,23 +42,24 @@ def to_contract(domain_event: Any) -> tuple[str, msgspec.Struct] | None:
 class TicketNumbers:
     """Allocates the next number of a year; a failed submission leaves a gap, as in RT."""
 
-    def __init__(self, database_url: str, schema: str) -> None:
-        self.database_url = database_url
+    def __init__(self, pool: AsyncConnectionPool[Any], schema: str) -> None:
+        self.pool = pool
         self.schema = schema
 
-    def ensure_table(self) -> None:
-        with psycopg.connect(self.database_url, autocommit=True) as conn:
-            conn.execute(
+    async def ensure_table(self) -> None:
+        async with self.pool.connection() as conn:
+            await conn.execute(
                 f'CREATE TABLE IF NOT EXISTS "{self.schema}".ticket_numbers'
                 " (year int PRIMARY KEY, last bigint NOT NULL)"
             )
 
-    def next(self, year: int) -> str:
-        with psycopg.connect(self.database_url, autocommit=True) as conn:
-            row = conn.execute(
+    async def next(self, year: int) -> str:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
                 f'INSERT INTO "{self.schema}".ticket_numbers AS n (year, last) VALUES (%s, 1)'
                 " ON CONFLICT (year) DO UPDATE SET last = n.last + 1 RETURNING last",
                 (year,),
-            ).fetchone()
+            )
+            row = await cur.fetchone()
         assert row is not None
         return ticket_number(year, int(row[0]))

@@ -82,7 +82,7 @@ async def submit_ticket(
             response.headers["Idempotent-Replayed"] = "true"
             return existing
     received_at = body.received_at or datetime.now(UTC)
-    number = await asyncio.to_thread(svc.numbers.next, received_at.astimezone(VN).year)
+    number = await svc.numbers.next(received_at.astimezone(VN).year)
     ticket = Ticket(
         id=ticket_id,
         number=number,

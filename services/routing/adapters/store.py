@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from eventsourcing.application import AggregateNotFoundError
 
 from libs.catalog.model import Catalog
 from libs.catalog.requester import RequesterUnit
@@ -17,6 +16,7 @@ from libs.events.schemas import (
     TicketSubmitted,
     parse_data,
 )
+from libs.events.sinks import UnitOfWork
 from libs.platform.eventstore import ServiceApplication, derived_id
 from services.routing.domain.decision import TicketRouting
 from services.routing.domain.route import first_handler_dict, route_ticket
@@ -58,17 +58,14 @@ def requester_of(submitted: TicketSubmitted) -> RequesterUnit:
 def decider(app: RoutingApplication, catalog: Catalog):  # type: ignore[no-untyped-def]
     """The consumer's decision: a submitted ticket gets exactly one routing decision."""
 
-    def decide(envelope: Envelope) -> list[Any]:
+    def decide(envelope: Envelope, work: UnitOfWork) -> list[Any]:
         if envelope.type != TicketSubmitted.TYPE:
             return []
         submitted = parse_data(envelope.type, envelope.data)
         assert isinstance(submitted, TicketSubmitted)
         decision_id = derived_id("routing", submitted.ticket_id)
-        try:
-            app.repository.get(decision_id)
+        if work.exists(decision_id):
             return []
-        except AggregateNotFoundError:
-            pass
         outcome = route_ticket(
             catalog=catalog,
             subject=submitted.subject,

@@ -443,6 +443,26 @@ def test_empty_or_senderless_input_is_unparseable(data: bytes) -> None:
         parse_mail(data)
 
 
+def nested_multipart(levels: int) -> bytes:
+    head = b"From: a@kbnn.example.vn\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n"
+    opening = b"".join(
+        b"--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n" % (i, i + 1)
+        for i in range(levels)
+    )
+    closing = b"".join(b"--b%d--\r\n" % i for i in range(levels, -1, -1))
+    return head + opening + b"--b%d\r\n\r\ndeep\r\n" % levels + closing
+
+
+def test_moderately_nested_mime_is_read() -> None:
+    assert parse_mail(nested_multipart(10)).text == "deep"
+
+
+@pytest.mark.parametrize("levels", [50, 3000])
+def test_absurdly_nested_mime_is_refused_whole_not_read_in_part(levels: int) -> None:
+    with pytest.raises(UnparseableMail, match="nested"):
+        parse_mail(nested_multipart(levels))
+
+
 # --- odd but legal input ---------------------------------------------------------------------
 
 

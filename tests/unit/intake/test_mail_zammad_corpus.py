@@ -32,10 +32,15 @@ from services.intake.domain.mail import (
     parse_mail,
 )
 
-CORPUS = Path(os.environ.get("HOTRO_ZAMMAD_CORPUS", "/work/shared/peer-mail/zammad"))
-
-if not CORPUS.is_dir():  # the corpus is AGPL test data kept outside the repository
-    pytest.skip(f"Zammad corpus not found at {CORPUS}", allow_module_level=True)
+#: AGPL test data kept outside the repository, in the `shared/` folder beside the checkout
+#: (where CI puts it too); a missing corpus fails the test rather than passing silently.
+CORPUS = Path(
+    os.environ.get(
+        "HOTRO_ZAMMAD_CORPUS",
+        Path(__file__).resolve().parents[3].parent / "shared" / "peer-mail" / "zammad",
+    )
+)
+assert CORPUS.is_dir(), f"the Zammad corpus is missing: {CORPUS} (set HOTRO_ZAMMAD_CORPUS)"
 
 #: README "Raw 8-bit messages are stored as UTF-8 text": re-encode to recover the real bytes.
 REENCODE = {

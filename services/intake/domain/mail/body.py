@@ -4,40 +4,32 @@ The rules follow what senders mean rather than the letter of RFC 2046: alternati
 plain text (unless it is empty) and the HTML; `related` parts are the root plus its inline
 images; inline text parts of a `mixed` message are read in order (some clients put the
 signature in a separate part); everything else is an attachment. Depth is bounded so a
-hostile message nested a thousand times deep cannot exhaust the stack.
+hostile message nested a thousand times deep cannot exhaust the stack: such a message is
+refused whole (dead letter) instead of being read in part.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from email import message_from_bytes
 from email.message import Message
-from email.policy import default
 
 from .charsets import decode_bytes
-from .headers import decode_text, raw_header, subparts
+from .headers import raw_header, subparts
 from .html_text import html_to_text, plain_to_html
-from .model import Attachment
+from .model import Attachment, UnparseableMail
+from .parts import (
+    attachment,
+    charset,
+    content_type,
+    delivery_status_bytes,
+    headers_only,
+    message_bytes,
+    param,
+    payload_bytes,
+    raw_filename,
+)
 
 MAX_DEPTH = 20
-
-_EXTENSIONS = {
-    "text/plain": ".txt",
-    "text/html": ".html",
-    "text/csv": ".csv",
-    "text/calendar": ".ics",
-    "text/rfc822-headers": ".txt",
-    "message/rfc822": ".eml",
-    "message/global": ".eml",
-    "message/delivery-status": ".txt",
-    "application/pdf": ".pdf",
-    "image/png": ".png",
-    "image/jpeg": ".jpg",
-    "image/gif": ".gif",
-}
-_UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f/\\]+")
-_TYPE = re.compile(r"^\s*([a-z0-9!#$&^_.+-]+)/([a-z0-9!#$&^_.+-]+)", re.IGNORECASE)
 
 
 @dataclass
@@ -63,11 +55,6 @@ class Body:
     def html(self) -> str | None:
         return "\n".join(self.htmls) if self.has_html else None
 
-    def absorb_text_and_html(self, other: Body) -> None:
-        self.texts.extend(other.texts)
-        self.htmls.extend(other.htmls)
-        self.has_html = self.has_html or other.has_html
-
     def absorb_rest(self, other: Body) -> None:
         self.attachments.extend(other.attachments)
         self.delivery_status.extend(other.delivery_status)
@@ -81,38 +68,29 @@ def read_body(msg: Message, hints: tuple[str, ...] = ()) -> Body:
     return body
 
 
-def content_type(part: Message) -> str:
-    """Lower-case `type/subtype`; text/plain when missing or malformed (RFC 2045 default)."""
-    raw = raw_header(part, "content-type")
-    match = _TYPE.match(raw or "")
-    if match:
-        return f"{match.group(1)}/{match.group(2)}".lower()
-    return "text/plain"
-
-
 def _visit(part: Message, body: Body, depth: int) -> None:
-    if depth > MAX_DEPTH:
-        return
+    if depth > MAX_DEPTH:  # kept whole as a dead letter rather than read in part
+        raise UnparseableMail(f"MIME parts nested deeper than {MAX_DEPTH} levels")
     ctype = content_type(part)
     children = subparts(part)
     if ctype == "message/delivery-status":
         body.delivery_status.extend(children)
         body.attachments.append(
-            _attachment(part, ctype, body.hints, _delivery_status_bytes(part, children))
+            attachment(part, ctype, body.hints, delivery_status_bytes(part, children))
         )
     elif ctype in ("message/rfc822", "message/global") and children:
         body.enclosed.append(children[0])
-        body.attachments.append(_attachment(part, ctype, body.hints, _message_bytes(children[0])))
+        body.attachments.append(attachment(part, ctype, body.hints, message_bytes(children[0])))
     elif ctype.startswith("multipart/") and children:
         _visit_multipart(ctype, part, children, body, depth)
     elif ctype == "text/rfc822-headers":
-        data = _payload_bytes(part)
-        body.enclosed.append(_headers_only(data))
-        body.attachments.append(_attachment(part, ctype, body.hints, data))
+        data = payload_bytes(part)
+        body.enclosed.append(headers_only(data))
+        body.attachments.append(attachment(part, ctype, body.hints, data))
     elif _is_inline_text(part, ctype):
         _add_text(part, ctype, body)
     else:
-        body.attachments.append(_attachment(part, ctype, body.hints, _payload_bytes(part)))
+        body.attachments.append(attachment(part, ctype, body.hints, payload_bytes(part)))
 
 
 def _visit_multipart(
@@ -163,7 +141,7 @@ def _visit_alternative(children: list[Message], body: Body, depth: int) -> None:
 
 def _related_root(part: Message, children: list[Message]) -> Message:
     """RFC 2387: the `start` parameter names the root by Content-ID, else the first part."""
-    start = _param(part, "start")
+    start = param(part, "start")
     if start:
         wanted = start.strip().strip("<>")
         for child in children:
@@ -177,7 +155,7 @@ def _visit_as_attachment(part: Message, body: Body, depth: int) -> None:
     if ctype.startswith(("multipart/", "message/")) and subparts(part):
         _visit(part, body, depth)
     else:
-        body.attachments.append(_attachment(part, ctype, body.hints, _payload_bytes(part)))
+        body.attachments.append(attachment(part, ctype, body.hints, payload_bytes(part)))
 
 
 def _is_inline_text(part: Message, ctype: str) -> bool:
@@ -187,19 +165,19 @@ def _is_inline_text(part: Message, ctype: str) -> bool:
     disposition = (raw_header(part, "content-disposition") or "").strip().lower()
     if disposition.startswith("attachment"):
         return False
-    return not _raw_filename(part)
+    return not raw_filename(part)
 
 
 def _add_text(part: Message, ctype: str, body: Body) -> None:
-    text = decode_bytes(_payload_bytes(part), _charset(part))
+    text = decode_bytes(payload_bytes(part), charset(part))
     if ctype == "text/html":
         body.texts.append(html_to_text(text))
         body.htmls.append(text)
         body.has_html = True
         return
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if (_param(part, "format") or "").lower() == "flowed":
-        text = unflow(text, delsp=(_param(part, "delsp") or "").lower() == "yes")
+    if (param(part, "format") or "").lower() == "flowed":
+        text = unflow(text, delsp=(param(part, "delsp") or "").lower() == "yes")
     body.texts.append(text)
     body.htmls.append(plain_to_html(text))
 
@@ -219,84 +197,3 @@ def unflow(text: str, delsp: bool = False) -> str:
         if joining and delsp:
             out[-1] = out[-1][:-1]
     return "\n".join(out)
-
-
-def _attachment(part: Message, ctype: str, hints: tuple[str, ...], data: bytes) -> Attachment:
-    content_id = (raw_header(part, "content-id") or "").strip().strip("<>").strip() or None
-    return Attachment(
-        filename=_filename(part, ctype, hints),
-        content_type=ctype,
-        size=len(data),
-        content_id=content_id,
-        data=data,
-    )
-
-
-def _filename(part: Message, ctype: str, hints: tuple[str, ...]) -> str:
-    """The sender's file name, made safe to show and store (no paths, no control characters)."""
-    name = decode_text(_raw_filename(part), hints)
-    if not name and ctype in ("message/rfc822", "message/global"):
-        enclosed = subparts(part)
-        name = decode_text(raw_header(enclosed[0], "subject"), hints) if enclosed else ""
-        name = f"{name}.eml" if name else "Mail.eml"
-    if not name:
-        description = decode_text(raw_header(part, "content-description"), hints)
-        base = description or ctype.split("/")[-1]
-        name = base + _EXTENSIONS.get(ctype, ".bin")
-    name = _UNSAFE_FILENAME.sub("_", name).strip(" .") or "attachment"
-    return name[:255]
-
-
-def _raw_filename(part: Message) -> str:
-    try:
-        name = part.get_filename() or _param(part, "name")
-    except (LookupError, ValueError, TypeError, IndexError, AttributeError):
-        name = None
-    return str(name) if name else ""
-
-
-def _param(part: Message, name: str) -> str | None:
-    try:
-        value = part.get_param(name)
-    except (LookupError, ValueError, TypeError, IndexError, AttributeError):
-        return None
-    if isinstance(value, tuple):  # RFC 2231 (charset, language, value)
-        value = value[2]
-    return str(value) if value else None
-
-
-def _charset(part: Message) -> str | None:
-    return _param(part, "charset")
-
-
-def _payload_bytes(part: Message) -> bytes:
-    """Transfer-decoded payload bytes (base64, quoted-printable, uuencode, 8bit as sent)."""
-    try:
-        payload = part.get_payload(decode=True)
-    except (ValueError, TypeError, LookupError, IndexError, AttributeError):
-        payload = None
-    if isinstance(payload, bytes):
-        return payload
-    raw = getattr(part, "_payload", None)  # get_payload() would decode, and can raise
-    if isinstance(raw, str):
-        return raw.encode("utf-8", errors="surrogateescape")
-    return b""
-
-
-def _message_bytes(enclosed: Message) -> bytes:
-    """The enclosed message regenerated as bytes (the stdlib keeps no copy of the original)."""
-    try:
-        return enclosed.as_bytes()
-    except Exception:  # the generator can fail in many ways on broken input; a copy is optional
-        try:
-            return enclosed.as_string().encode("utf-8", errors="replace")
-        except Exception:
-            return b""
-
-
-def _delivery_status_bytes(part: Message, blocks: list[Message]) -> bytes:
-    return b"\n".join(_message_bytes(block) for block in blocks) or _payload_bytes(part)
-
-
-def _headers_only(data: bytes) -> Message:
-    return message_from_bytes(data + b"\n\n", policy=default)

@@ -51,7 +51,7 @@ def decode_text(raw: str | None, hints: Iterable[str] = ()) -> str:
         return ""
     text = recover_surrogates(_FOLD.sub("", raw), tuple(hints))
     text = _decode_encoded_words(text, tuple(hints))
-    return " ".join(normalize_text(text.replace("\t", " ")).split(" ")).strip()
+    return normalize_text(text.replace("\t", " ").replace("\n", " ").replace("\r", " ")).strip()
 
 
 def _decode_encoded_words(text: str, hints: tuple[str, ...]) -> str:

@@ -21,7 +21,7 @@ _SUPPRESS_TOKENS = frozenset({"all", "oof", "autoreply"})
 _AUTO_SUBJECT = re.compile(
     r"^\s*(out of (the )?office|automatic reply|auto reply|autoreply|auto-reply|auto:|"
     r"abwesenheitsnotiz|reponse automatique|risposta automatica|tra loi tu dong|"
-    r"thu tra loi tu dong|tu dong tra loi|phan hoi tu dong|vang mat|nghi phep)"
+    r"thu tra loi tu dong|tu dong tra loi|phan hoi tu dong|vang mat)"
 )
 _BOUNCE_SENDERS = frozenset({"mailer-daemon", "postmaster", "mail-daemon"})
 _LIST_HEADERS = ("list-id", "list-unsubscribe", "list-post")

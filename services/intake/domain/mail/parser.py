@@ -45,7 +45,9 @@ def parse_mail(raw: bytes) -> ParsedMail:
         return _parse(bytes(raw))
     except UnparseableMail:
         raise
-    except (Exception, RecursionError) as exc:  # the promise: a dead letter, not a crash
+    except RecursionError as exc:  # the stdlib parser recurses once per MIME level
+        raise UnparseableMail("MIME parts nested too deeply for the e-mail package") from exc
+    except Exception as exc:  # the promise: a dead letter, not a crash
         raise UnparseableMail(f"{PARSER_FAILURE}: {type(exc).__name__}: {exc}") from exc
 
 

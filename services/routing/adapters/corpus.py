@@ -1,0 +1,98 @@
+"""The labelled tickets and outage scenarios shipped under `catalog/training/`.
+
+`train/*.yaml` teaches the classifier; `holdout/*.yaml` is never trained on and is what
+`make eval` measures; `outages.yaml` holds the duplicate-linking scenarios. A mistake in a
+file (unknown application, group or type) stops the load with the file and entry named.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from libs.catalog.loader import catalog_dir
+from libs.catalog.model import GROUP_CODES, Catalog
+from services.routing.domain.examples import LabelledTicket
+from services.routing.domain.outage_scenarios import Scenario, ScenarioReport
+
+TICKET_TYPES = ("incident", "service_request", "proposal")
+TRAIN = "train"
+HOLDOUT = "holdout"
+
+
+class CorpusError(ValueError):
+    """A labelled ticket or scenario that cannot be used, with where it is written."""
+
+
+def training_dir(folder: Path | str | None = None) -> Path:
+    return catalog_dir(folder) / "training"
+
+
+def load_examples(
+    catalog: Catalog, split: str = TRAIN, folder: Path | str | None = None
+) -> list[LabelledTicket]:
+    """Every labelled ticket of `split` (`train` or `holdout`), in file order."""
+    examples: list[LabelledTicket] = []
+    for file in sorted((training_dir(folder) / split).glob("*.yaml")):
+        entries = _read(file).get("tickets") or []
+        for index, entry in enumerate(entries):
+            examples.append(_example(catalog, entry, f"{file.name}: tickets[{index}]"))
+    return examples
+
+
+def load_scenarios(catalog: Catalog, folder: Path | str | None = None) -> list[Scenario]:
+    file = training_dir(folder) / "outages.yaml"
+    scenarios: list[Scenario] = []
+    for index, entry in enumerate(_read(file).get("scenarios") or []):
+        where = f"{file.name}: scenarios[{index}]"
+        start = datetime.fromisoformat(str(entry["start"]))
+        reports = [
+            ScenarioReport(
+                id=str(r["id"]),
+                minute=int(r["at"]),
+                text=str(r["text"]),
+                pick=_application(catalog, r.get("pick"), where),
+                parent=str(r["parent"]) if r.get("parent") else None,
+            )
+            for r in entry["reports"]
+        ]
+        resolutions = {str(r["id"]): int(r["at"]) for r in entry.get("resolve") or []}
+        scenarios.append(Scenario(str(entry["name"]), start, tuple(reports), resolutions))
+    return scenarios
+
+
+def _read(file: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise CorpusError(f"{file}: {error}") from error
+    if not isinstance(data, dict):
+        raise CorpusError(f"{file}: expected a mapping")
+    return data
+
+
+def _example(catalog: Catalog, entry: dict[str, Any], where: str) -> LabelledTicket:
+    application = _application(catalog, entry.get("app"), where)
+    group = catalog.applications[application].group if application else entry.get("group")
+    if group not in GROUP_CODES:
+        raise CorpusError(f"{where}: group {group!r} is not one of {', '.join(GROUP_CODES)}")
+    if entry.get("type") not in TICKET_TYPES:
+        raise CorpusError(f"{where}: type {entry.get('type')!r} is not one of {TICKET_TYPES}")
+    return LabelledTicket(
+        text=str(entry["text"]),
+        group=str(group),
+        type=str(entry["type"]),
+        application=application,
+        pick=_application(catalog, entry.get("pick"), where),
+    )
+
+
+def _application(catalog: Catalog, code: Any, where: str) -> str | None:
+    if code is None:
+        return None
+    if code not in catalog.applications:
+        raise CorpusError(f"{where}: {code!r} is not an application of the catalog")
+    return str(code)
