@@ -49,7 +49,14 @@ def main() -> int:
     asyncio.run(ensure_topics(bootstrap, list(ALL_TOPICS)))
     token, fresh = admin_token()
     ports = {name: 8000 + i for i, name in enumerate(SERVICES)}
-    suite = Suite(database_url, bootstrap, log_dir, ports, token)
+    suite = Suite(
+        database_url,
+        bootstrap,
+        log_dir,
+        ports,
+        token,
+        extra_env={"HOTRO_MAIL_SINK_DIR": str(STATE / "outbox")},
+    )
     suite.start_all()
     try:
         suite.wait_ready(timeout_s=120)

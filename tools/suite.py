@@ -35,6 +35,7 @@ class Suite:
                 "HOTRO_ADMIN_TOKEN": self.admin_token,
                 "PYTHONPATH": str(ROOT),
                 "PYTHONUNBUFFERED": "1",
+                "HOTRO_MAIL_SINK_DIR": str(self.log_dir / "outbox"),
             }
         )
         env.update({f"HOTRO_{name.upper()}_PORT": str(port) for name, port in self.ports.items()})

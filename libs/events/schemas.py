@@ -94,8 +94,195 @@ class CheckRecorded(msgspec.Struct, frozen=True, kw_only=True):
     detail: str = ""
 
 
+class TicketStatusChanged(EventData, frozen=True, kw_only=True):
+    """Intake owns the lifecycle (SPEC §8 statuses); `cause` is set when resolving (SPEC §3.2)."""
+
+    TYPE: ClassVar[str] = "hotro.ticket.status_changed.v1"
+    status: str
+    previous: str
+    actor: str
+    at: datetime
+    reason: str = ""
+    cause: str | None = None
+
+
+class TicketCommented(EventData, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = "hotro.ticket.commented.v1"
+    author: str
+    author_role: str
+    visibility: str
+    body: str
+    at: datetime
+    channel: str = "web"
+    message_id: str | None = None
+
+
+class TicketTaken(EventData, frozen=True, kw_only=True):
+    """Someone at the current tier takes the ticket to work on it (`assign`)."""
+
+    TYPE: ClassVar[str] = "hotro.ticket.taken.v1"
+    tier: str
+    handler: str
+    assignee: str
+    actor: str
+    at: datetime
+
+
+class TicketEscalated(EventData, frozen=True, kw_only=True):
+    """One step up the ladder; the owner stays (SPEC §4: a province that escalates keeps it)."""
+
+    TYPE: ClassVar[str] = "hotro.ticket.escalated.v1"
+    from_tier: str
+    tier: str
+    owner: str
+    handler: str
+    reason: str
+    actor: str
+    at: datetime
+    automatic: bool = False
+
+
+class TicketReturned(EventData, frozen=True, kw_only=True):
+    """The answer comes back down to the owner, who replies to the requester."""
+
+    TYPE: ClassVar[str] = "hotro.ticket.returned.v1"
+    from_tier: str
+    tier: str
+    owner: str
+    handler: str
+    answer: str
+    actor: str
+    at: datetime
+
+
+class SlaUpdated(EventData, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = "hotro.ticket.sla_updated.v1"
+    policy: str
+    priority: str
+    response_due: datetime | None
+    resolution_due: datetime | None
+    paused: bool
+    breached: list[str]
+    at: datetime
+    responded: bool = False
+    resolved: bool = False
+    #: When the next target falls due (None: nothing can breach: paused, met or resolved).
+    next_breach_at: datetime | None = None
+
+
+class SlaBreached(EventData, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = "hotro.ticket.sla_breached.v1"
+    kind: str
+    due: datetime
+    at: datetime
+    group_lead: str = ""
+
+
+class KnownErrorChanged(EventData, frozen=True, kw_only=True):
+    """A known error's state; `ticket_id` names the ticket whose resolution caused the change."""
+
+    TYPE: ClassVar[str] = "hotro.known_error.changed.v1"
+    known_error_id: str
+    number: str
+    status: str
+    application: str
+    department: str
+    title: str
+    tickets: list[str]
+    at: datetime
+    actor: str = ""
+
+
+class TicketAttachmentAdded(EventData, frozen=True, kw_only=True):
+    """A file given with a ticket or a reply; `stored` is False when the policy refused it
+    (mail cannot be answered with a 4xx, so a refused file is still recorded, with the reason)."""
+
+    TYPE: ClassVar[str] = "hotro.ticket.attachment_added.v1"
+    attachment_id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    stored: bool
+    at: datetime
+    source: str = "web"
+    refused_reason: str = ""
+
+
+class TicketEmailReceived(EventData, frozen=True, kw_only=True):
+    """A message that became this ticket or a comment on it, kept whole as text: `text` with
+    quoted history and signature; the ticket description or comment holds only the new text."""
+
+    TYPE: ClassVar[str] = "hotro.ticket.email_received.v1"
+    message_id: str | None
+    sender: str
+    sender_name: str
+    subject: str
+    text: str
+    html: str | None
+    received_at: datetime
+    to: list[str] = []
+    cc: list[str] = []
+    in_reply_to: str | None = None
+    references: list[str] = []
+    #: How it was threaded ("new ticket", "in-reply-to <…> belongs to YC-…").
+    threading: str = ""
+    #: True when the sender gets an automatic acknowledgement (never to robots: SPEC §2).
+    acknowledge: bool = False
+
+
+class TicketRequesterUndeliverable(EventData, frozen=True, kw_only=True):
+    """A message we sent about this ticket bounced: the address is marked undeliverable."""
+
+    TYPE: ClassVar[str] = "hotro.ticket.requester_undeliverable.v1"
+    address: str
+    bounced_message_id: str
+    reason: str
+    at: datetime
+
+
+class MailTakenIn(msgspec.Struct, frozen=True, kw_only=True):
+    """One inbound message and what intake made of it (SPEC §2, §7 `/inbound/email`).
+
+    Keyed by `mail_id`, not a ticket: a dead letter has no ticket. `replay` marks an admin's
+    re-run of a dead letter."""
+
+    TYPE: ClassVar[str] = "hotro.mail.taken_in.v1"
+    mail_id: str
+    message_id: str | None
+    outcome: str
+    reason: str
+    ticket_id: str | None
+    sender: str
+    subject: str
+    channel: str
+    raw_sha256: str
+    size: int
+    received_at: datetime
+    at: datetime
+    replay: bool = False
+
+
 CONTRACTS: dict[str, type[msgspec.Struct]] = {
-    cls.TYPE: cls for cls in (TicketSubmitted, TicketRouted, TicketAssigned, CheckRecorded)
+    cls.TYPE: cls
+    for cls in (
+        TicketSubmitted,
+        TicketRouted,
+        TicketAssigned,
+        CheckRecorded,
+        TicketStatusChanged,
+        TicketCommented,
+        TicketTaken,
+        TicketEscalated,
+        TicketReturned,
+        SlaUpdated,
+        SlaBreached,
+        KnownErrorChanged,
+        TicketAttachmentAdded,
+        TicketEmailReceived,
+        TicketRequesterUndeliverable,
+        MailTakenIn,
+    )
 }
 
 

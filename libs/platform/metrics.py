@@ -32,3 +32,4 @@ BROKER_RESETS = Counter(
 REQUEST_LATENCY = Histogram(
     "hotro_http_request_seconds", "HTTP request latency", ["service", "method", "route", "status"]
 )
+SLA_BREACHES = Counter("hotro_sla_breaches_total", "SLA targets missed", ["kind", "group"])

@@ -12,7 +12,7 @@ from libs.platform.service import ServiceKit, run_service
 from services.intake.adapters import ticket_view
 from services.intake.adapters.store import IntakeApplication, TicketNumbers, to_contract
 from services.intake.adapters.tokens import Principal, TokenStore
-from services.intake.api import tickets
+from services.intake.api import ladder_proxy, tickets
 from services.intake.api.deps import Services
 from services.intake.api.errors import install_error_handlers
 from services.intake.api.limits import limit_body_size
@@ -39,7 +39,7 @@ async def main() -> None:
     )
     await view_sink.ensure_tables()
     kit.consumer("intake.ticket-view", [INTAKE, ROUTING, ESCALATION], view_sink)
-    http = kit.http("Hotro gateway", [tickets.router])
+    http = kit.http("Hotro gateway", [tickets.router, ladder_proxy.router])
     install_error_handlers(http)
     limit_body_size(http)
     http.state.services = Services(

@@ -25,7 +25,11 @@ def suite(infra: Infra) -> Iterator[Suite]:
         log_dir=ROOT / ".hotro" / "test" / name,
         ports={service: free_port() for service in SERVICES},
         admin_token=secrets.token_urlsafe(16),
-        extra_env={"HOTRO_TOPIC_PREFIX": f"{name}.", "HOTRO_REBALANCE_TIMEOUT_S": "3"},
+        extra_env={
+            "HOTRO_TOPIC_PREFIX": f"{name}.",
+            "HOTRO_REBALANCE_TIMEOUT_S": "3",
+            "HOTRO_SLA_SCAN_S": "1",
+        },
     )
     running.start_all()
     try:

@@ -1,4 +1,4 @@
-"""Escalation's event store, its reaction to routing decisions, and its published contract."""
+"""Escalation's event store, its reactions to other services' events, and its contracts."""
 
 from __future__ import annotations
 
@@ -7,21 +7,44 @@ from typing import Any
 
 import msgspec
 
+from libs.catalog.model import Catalog
 from libs.events.envelope import Envelope
-from libs.events.schemas import TicketAssigned, TicketRouted, parse_data
+from libs.events.schemas import (
+    SlaBreached,
+    SlaUpdated,
+    TicketAssigned,
+    TicketCommented,
+    TicketEscalated,
+    TicketReturned,
+    TicketRouted,
+    TicketStatusChanged,
+    TicketTaken,
+    parse_data,
+)
 from libs.events.sinks import UnitOfWork
 from libs.platform.eventstore import ServiceApplication, derived_id
+from services.escalation.domain import decisions
+from services.escalation.domain.decisions import SlaSetup
 from services.escalation.domain.escalation import TicketEscalation
-from services.escalation.domain.ladder import initial_placement
 
 
 class EscalationApplication(ServiceApplication):
     name = "escalation"
 
 
+def escalation_id_of(ticket_id: str) -> Any:
+    return derived_id("escalation", ticket_id)
+
+
+def _when(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
 def to_contract(domain_event: Any) -> tuple[str, msgspec.Struct] | None:
-    if isinstance(domain_event, TicketEscalation.Assigned):
-        e: Any = domain_event
+    """Which of escalation's stored events the other services hear about, and in what shape."""
+    e: Any = domain_event
+    ticket_id: str = e.ticket_id
+    if isinstance(e, TicketEscalation.Assigned):
         return e.ticket_id, TicketAssigned(
             ticket_id=e.ticket_id,
             tier=e.tier,
@@ -31,32 +54,107 @@ def to_contract(domain_event: Any) -> tuple[str, msgspec.Struct] | None:
             assigned_at=e.assigned_at,
             reason=e.reason,
         )
+    if isinstance(e, TicketEscalation.Taken):
+        return ticket_id, TicketTaken(
+            ticket_id=ticket_id,
+            tier=e.tier,
+            handler=e.handler,
+            assignee=e.assignee,
+            actor=e.actor,
+            at=e.at,
+        )
+    if isinstance(e, TicketEscalation.Escalated):
+        return ticket_id, TicketEscalated(
+            ticket_id=ticket_id,
+            from_tier=e.from_tier,
+            tier=e.tier,
+            owner=e.owner,
+            handler=e.handler,
+            reason=e.reason,
+            actor=e.actor,
+            at=e.at,
+            automatic=e.automatic,
+        )
+    if isinstance(e, TicketEscalation.Returned):
+        return ticket_id, TicketReturned(
+            ticket_id=ticket_id,
+            from_tier=e.from_tier,
+            tier=e.tier,
+            owner=e.owner,
+            handler=e.handler,
+            answer=e.answer,
+            actor=e.actor,
+            at=e.at,
+        )
+    if isinstance(e, TicketEscalation.SlaChanged):
+        s = e.summary
+        return ticket_id, SlaUpdated(
+            ticket_id=ticket_id,
+            policy=s["policy"],
+            priority=s["priority"],
+            response_due=_when(s["response_due"]) if s["response_due"] else None,
+            resolution_due=_when(s["resolution_due"]) if s["resolution_due"] else None,
+            paused=s["paused"],
+            breached=s["breached"],
+            at=e.at,
+            responded=s["responded"],
+            resolved=s["resolved"],
+            next_breach_at=_when(s["next_breach_at"]) if s["next_breach_at"] else None,
+        )
+    if isinstance(e, TicketEscalation.Breached):
+        return ticket_id, SlaBreached(
+            ticket_id=ticket_id, kind=e.kind, due=e.due, at=e.at, group_lead=e.group_lead
+        )
     return None
 
 
-def decider(app: EscalationApplication):  # type: ignore[no-untyped-def]
+def decider(catalog: Catalog, setup: SlaSetup):  # type: ignore[no-untyped-def]
+    """The consumer's reactions: routing decisions place tickets, intake's lifecycle moves
+    the clocks."""
+
     def decide(envelope: Envelope, work: UnitOfWork) -> list[Any]:
-        if envelope.type != TicketRouted.TYPE:
-            return []
-        routed = parse_data(envelope.type, envelope.data)
-        assert isinstance(routed, TicketRouted)
-        escalation_id = derived_id("escalation", routed.ticket_id)
-        if work.exists(escalation_id):
-            return []
-        placement = initial_placement(
-            routed.first_handler.kind, routed.first_handler.office, routed.group
-        )
-        return [
-            TicketEscalation(
-                id=escalation_id,
-                ticket_id=routed.ticket_id,
-                tier=placement.tier,
-                owner=placement.owner,
-                handler=placement.handler,
-                group=routed.group,
-                assigned_at=datetime.now(UTC),
-                reason=placement.reason,
+        now = datetime.now(UTC)
+        escalation_id = escalation_id_of(envelope.subject)
+        if envelope.type == TicketRouted.TYPE:
+            if work.exists(escalation_id):
+                return []
+            routed = parse_data(envelope.type, envelope.data)
+            assert isinstance(routed, TicketRouted)
+            return [
+                decisions.place_routed_ticket(
+                    escalation_id,
+                    routed.ticket_id,
+                    routed.first_handler.kind,
+                    routed.first_handler.office,
+                    routed.group,
+                    routed.application,
+                    routed.priority,
+                    routed.type,
+                    routed.received_at,
+                    now,
+                    setup,
+                )
+            ]
+        if envelope.type == TicketStatusChanged.TYPE:
+            if not work.exists(escalation_id):
+                return []  # not routed yet: the routed event starts from the current status
+            changed = parse_data(envelope.type, envelope.data)
+            assert isinstance(changed, TicketStatusChanged)
+            escalation = work.get(escalation_id)
+            decisions.on_status(
+                escalation, changed.status, changed.previous, changed.cause, changed.at, setup
             )
-        ]
+            return [escalation]
+        if envelope.type == TicketCommented.TYPE:
+            comment = parse_data(envelope.type, envelope.data)
+            assert isinstance(comment, TicketCommented)
+            if comment.visibility != "public" or comment.author_role == "requester":
+                return []
+            if not work.exists(escalation_id):
+                return []
+            escalation = work.get(escalation_id)
+            decisions.on_public_reply(escalation, comment.at, setup)
+            return [escalation]
+        return []
 
     return decide

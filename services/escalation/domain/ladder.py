@@ -1,8 +1,34 @@
-"""Where a routed ticket starts on the ladder (SPEC §4): its first tier, owner and handler."""
+"""The support ladder (SPEC §4): where a ticket starts, where each step up goes, who may act.
+
+L1 is the requester's provincial IT office, L2 the central group, L3 the specialist department
+the catalog names for the application (and cause), L4 the application's vendor or expert. The
+ITO queue (outsourced 24/7 support for online services) hands over to the central group.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from libs.catalog.model import Catalog
+
+TIERS = ("L1", "L2", "L3", "L4")
+
+#: Which department answers at L3 when the cause points away from the application's defects.
+DEPARTMENT_FOR_CAUSE = {
+    "infrastructure": "CNTT-HTTT",
+    "configuration": "CNTT-QTHT",
+    "data": "CNTT-CSDL",
+}
+#: L4 when an application names no vendor: the technical assurance department's experts.
+DEFAULT_EXPERT = "CNTT-DBKT"
+
+
+class LadderError(ValueError):
+    """A move the ladder does not allow (409)."""
+
+
+class NotYours(PermissionError):
+    """The actor may not act on this ticket (403)."""
 
 
 @dataclass(frozen=True)
@@ -13,12 +39,16 @@ class Placement:
     reason: str
 
 
-def initial_placement(first_handler_kind: str, first_handler_office: str, group: str) -> Placement:
-    """The first handler owns the ticket and handles it until someone escalates it.
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    role: str
+    province: str | None = None
+    group: str | None = None
 
-    A province's IT office answers at L1; central tickets start at L2 in their group's queue;
-    outsourced DVC support (ITO) runs its own 24/7 queue.
-    """
+
+def initial_placement(first_handler_kind: str, first_handler_office: str, group: str) -> Placement:
+    """The first handler owns the ticket and handles it until someone escalates it."""
     if first_handler_kind == "province":
         return Placement(
             "L1",
@@ -29,3 +59,57 @@ def initial_placement(first_handler_kind: str, first_handler_office: str, group:
     if first_handler_kind == "ito":
         return Placement("ITO", "ITO", "ITO", "ITO: outsourced 24/7 support for online services")
     return Placement("L2", group, group, f"L2: the central group {group}")
+
+
+def next_step(
+    tier: str, group: str, application: str | None, catalog: Catalog, cause: str | None = None
+) -> tuple[str, str]:
+    """The tier and handler one step up; raises LadderError past L4."""
+    app = catalog.applications.get(application or "")
+    if tier in ("L1", "ITO"):
+        return "L2", group
+    if tier == "L2":
+        department = DEPARTMENT_FOR_CAUSE.get(cause or "")
+        if department is None:
+            department = app.specialist_department if app else DEFAULT_EXPERT
+        return "L3", department
+    if tier == "L3":
+        return "L4", (app.vendor if app and app.vendor else DEFAULT_EXPERT)
+    raise LadderError(f"cannot escalate past L4 (the ticket is at {tier})")
+
+
+def owner_tier(owner: str, catalog: Catalog) -> str:
+    """The tier the owner works at: an IT office is L1, ITO is ITO, a group is L2."""
+    if owner in catalog.it_offices:
+        return "L1"
+    if owner == "ITO":
+        return "ITO"
+    return "L2"
+
+
+def office_province(office: str, catalog: Catalog) -> str | None:
+    found = catalog.it_offices.get(office)
+    return found.province if found else None
+
+
+def check_may_act(actor: Actor, owner: str, handler: str, tier: str, catalog: Catalog) -> None:
+    """SPEC §8: a province acts only on its own tickets, a group on its group's, analysts
+    and requesters never move a ticket on the ladder."""
+    if actor.role in ("admin", "integration"):
+        return
+    if actor.role in ("analyst", "requester"):
+        raise NotYours(f"the {actor.role} role cannot act on the support ladder")
+    if actor.role == "province_it":
+        provinces = {office_province(owner, catalog), office_province(handler, catalog)}
+        if actor.province is None or actor.province not in provinces:
+            raise NotYours(f"ticket belongs to another province ({owner}), not {actor.province}")
+        return
+    if actor.role in ("group_agent", "group_lead"):
+        if actor.group not in (owner, handler):
+            raise NotYours(f"ticket is handled by {handler}, not by group {actor.group}")
+        return
+    if actor.role == "specialist":
+        if tier not in ("L3", "L4"):
+            raise NotYours("specialists act on tickets at L3 or L4")
+        return
+    raise NotYours(f"unknown role {actor.role}")

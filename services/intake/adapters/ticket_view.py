@@ -57,7 +57,11 @@ CREATE TABLE IF NOT EXISTS {s}.ticket_view (
   updated_at timestamptz,
   search text
 );
+ALTER TABLE {s}.ticket_view ADD COLUMN IF NOT EXISTS assignee text;
+ALTER TABLE {s}.ticket_view ADD COLUMN IF NOT EXISTS sla jsonb;
 CREATE INDEX IF NOT EXISTS ticket_view_queue ON {s}.ticket_view (status, group_code, tier);
+CREATE INDEX IF NOT EXISTS ticket_view_handler ON {s}.ticket_view (handler, status);
+CREATE INDEX IF NOT EXISTS ticket_view_owner ON {s}.ticket_view (owner, status);
 CREATE INDEX IF NOT EXISTS ticket_view_received ON {s}.ticket_view (received_at DESC);
 CREATE TABLE IF NOT EXISTS {s}.ticket_history (
   seq bigserial PRIMARY KEY,
@@ -187,16 +191,49 @@ async def _assigned(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
     )
 
 
+# --- the support ladder (escalation's events) -------------------------------------------
+
+
+async def _ladder_moved(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
+    """Taken, escalated or returned: who handles it now (the owner never changes)."""
+    d = e.data
+    await _ensure_row(conn, s, e.subject)
+    await conn.execute(
+        f"UPDATE {s}.ticket_view SET tier = %s, handler = %s, assignee = %s,"
+        " owner = COALESCE(%s, owner), updated_at = GREATEST(updated_at, %s) WHERE id = %s",
+        (d["tier"], d["handler"], d.get("assignee"), d.get("owner"), e.time, e.subject),
+    )
+    if e.type == "hotro.ticket.taken.v1":
+        await _advance_status(conn, s, e.subject, "in_progress", e.time)
+
+
+async def _sla_updated(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
+    d = e.data
+    sla = {
+        k: d.get(k)
+        for k in ("policy", "priority", "response_due", "resolution_due", "paused", "breached")
+    }
+    await _ensure_row(conn, s, e.subject)
+    await conn.execute(
+        f"UPDATE {s}.ticket_view SET sla = %s WHERE id = %s", (Jsonb(sla), e.subject)
+    )
+
+
 _HANDLERS = {
     "hotro.ticket.submitted.v1": _submitted,
     "hotro.ticket.routed.v1": _routed,
     "hotro.ticket.assigned.v1": _assigned,
+    "hotro.ticket.taken.v1": _ladder_moved,
+    "hotro.ticket.escalated.v1": _ladder_moved,
+    "hotro.ticket.returned.v1": _ladder_moved,
+    "hotro.ticket.sla_updated.v1": _sla_updated,
 }
 
 VIEW_COLUMNS = (
     "id, number, status, channel, subject, description, requester, unit_code, unit_kind,"
     " province, application, picked_application, group_code, type, priority, tier, owner,"
-    " handler, first_handler, classification, parent, received_at, submitted_at, updated_at"
+    " handler, first_handler, classification, parent, received_at, submitted_at, updated_at,"
+    " assignee, sla"
 )
 
 
@@ -228,12 +265,19 @@ class TicketQueries:
         return dict(row)
 
     async def page(
-        self, filters: dict[str, Any], q: str | None, limit: int, offset: int
+        self,
+        filters: dict[str, Any],
+        q: str | None,
+        limit: int,
+        offset: int,
+        extra: list[str] | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
-        clauses, params = ["number IS NOT NULL"], []
+        """`filters` maps a column (or "column <op>", e.g. "handler <>") to a value; `extra`
+        adds fixed SQL conditions written by the caller, never from user input."""
+        clauses, params = ["number IS NOT NULL", *(extra or [])], []
         for column, value in filters.items():
             if value is not None:
-                clauses.append(f"{column} = %s")
+                clauses.append(f"{column} %s" if " " in column else f"{column} = %s")
                 params.append(value)
         if q:
             for word in fold(q).split():

@@ -89,6 +89,7 @@ class TicketPublic(BaseModel):
     tier: str | None = None
     owner: str | None = None
     handler: str | None = None
+    assignee: str | None = None
     first_handler: dict[str, Any] | None = None
     classification: dict[str, Any] | None = None
     sla: dict[str, Any] | None = None

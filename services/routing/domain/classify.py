@@ -1,20 +1,25 @@
 """Application, group and type of a ticket from its text (SPEC §3.1, §3.2).
 
-Rules, not yet a trained model: every decision carries its reasons so an operator who
-reclassifies can see what misled it, and `model_version` says which rules made it.
+In order: the applications the text names (catalog names, aliases, codes and the routing
+signals, weighed by how specific they are and whether a fault is said of them), else the
+topics of a group (printers, network…), else the trained model, else Service Desk triage.
+Every decision carries its reasons, so an operator who reclassifies sees what misled it,
+and `model_version` names the rules and the model that made it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from libs.catalog.model import Catalog
 from libs.text import words
 from services.routing.domain import cues
+from services.routing.domain.learned import Prediction
 from services.routing.domain.mentions import (
     Mention,
+    Phrase,
     Tokens,
     application_phrases,
     find_mentions,
@@ -22,10 +27,10 @@ from services.routing.domain.mentions import (
     topic_phrases,
 )
 
-MODEL_VERSION = "rules-1"
+MODEL_VERSION = "rules-2"
 TRIAGE_GROUP = "SERVICE_DESK"
 
-Source = Literal["application_pick", "text_match", "topic", "triage"]
+Source = Literal["application_pick", "text_match", "topic", "model", "triage"]
 TicketType = Literal["incident", "service_request", "proposal"]
 
 #: A text that names another application with at least this score overrides the pick...
@@ -34,6 +39,25 @@ _CLEAR_MENTION = 1.0
 _PICK_HOLDS_AT = 0.5
 #: "TTSP vẫn bình thường": a mention in a clause that says the system works counts far less.
 _WORKING_FACTOR = 0.4
+#: "mã QHNS 1023456" identifies the requester's unit; it does not say QHNS is at fault.
+_IDENTIFIER_FACTOR = 0.3
+#: Topic words outweigh a named application only when they weigh this many times more
+#: ("máy tính tại bộ phận một cửa bị nhiễm virus" is about the computer, not DVC).
+_TOPIC_OVER_APPLICATION = 2.0
+#: A topic this strong (a fault said of it, or named twice) overrides the requester's pick.
+_STRONG_TOPIC = 2.0
+#: The model names an application only when this sure of it.
+_MODEL_APPLICATION_AT = 0.6
+#: The model's type is taken over the cue words' default ("incident") when this sure.
+_MODEL_TYPE_AT = 0.5
+
+
+class TicketGuesser(Protocol):
+    """The trained model as the classifier uses it (services/routing/domain/learned.py)."""
+
+    version: str
+
+    def predict(self, text: str) -> Prediction: ...
 
 
 @dataclass(frozen=True)
@@ -46,55 +70,216 @@ class Classification:
     #: Applications the text named, best first, with their scores.
     candidates: tuple[tuple[str, float], ...]
     reasons: tuple[str, ...]
+    type: TicketType = "incident"
 
 
-def classify(text: str, catalog: Catalog, picked_application: str | None = None) -> Classification:
-    """Application from the text or the pick, group from the application, else from topics.
+@dataclass(frozen=True)
+class _Vocabulary:
+    applications: list[Phrase]
+    topics: list[Phrase]
+
+
+_VOCABULARIES: dict[int, tuple[Catalog, _Vocabulary]] = {}
+
+
+def classify(
+    text: str,
+    catalog: Catalog,
+    picked_application: str | None = None,
+    model: TicketGuesser | None = None,
+    min_confidence: float | None = None,
+) -> Classification:
+    """Application and group from the text or the pick, then the ticket's type.
 
     The pick list is often left on its first entry, so a text that clearly names another
-    application wins; the caller keeps the pick on the ticket.
+    application (or clearly speaks of a printer) wins; the caller keeps the pick on the ticket.
     """
-    tokens = tokenize(text)
-    scores = _scores(tokens, find_mentions(tokens.words, application_phrases(catalog)))
-    candidates = _ranked(scores)
-    reasons: list[str] = []
-    pick = picked_application if picked_application in catalog.applications else None
-    if picked_application and pick is None:
-        reasons.append(f"picked application {picked_application!r} is not in the catalog")
-    if candidates:
-        best, best_score = candidates[0]
-        pick_score = scores.get(pick, 0.0) if pick else 0.0
-        if pick is None or _text_overrides_pick(best, best_score, pick, pick_score):
-            if pick:
-                reasons.append(f"the text names {best}, not the picked {pick}")
-            reasons.append(f"text names {best} (score {best_score})")
-            return _decided(
-                catalog, best, "text_match", _text_confidence(candidates), candidates, reasons
-            )
-        if pick_score > 0:
-            reasons.append(f"picked {pick}, which the text names too")
-        else:
-            reasons.append(f"picked {pick}; the text's {best} is too faint to override it")
-        confidence = 0.95 if best == pick else 0.75
-        return _decided(catalog, pick, "application_pick", confidence, candidates, reasons)
-    if pick:
-        reasons.append(f"picked {pick}; the text names no application")
-        return _decided(catalog, pick, "application_pick", 0.8, candidates, reasons)
-    return _by_topic(tokens, catalog, candidates, reasons)
+    decision = _Decision(text, catalog, picked_application, model, min_confidence)
+    return decision.classification()
 
 
 def ticket_type_of(text: str) -> TicketType:
-    """The first cue decides: "góp ý: nên cho NSD tự reset mật khẩu" is a proposal.
+    """The cue words alone: the first cue decides.
 
-    A proposal word directly before a request ("đề xuất cấp quyền cho anh A") is the
-    administrative way of asking, so the request wins there.
+    "góp ý: nên cho NSD tự reset mật khẩu" is a proposal; a proposal word directly before a
+    request ("đề xuất cấp quyền cho anh A") is the administrative way of asking, so the
+    request wins there. No cue: an incident.
     """
+    return _cue_type(text) or "incident"
+
+
+def _cue_type(text: str) -> TicketType | None:
     text_words = words(text)
     request = cues.first_cue(text_words, cues.SERVICE_REQUEST)
     proposal = cues.first_cue(text_words, cues.PROPOSAL)
     if proposal and (request is None or proposal[1] + 2 < request[0]):
         return "proposal"
-    return "service_request" if request else "incident"
+    if request:
+        return "service_request"
+    return None
+
+
+class _Decision:
+    """One classification, computed step by step; `reasons` records each step taken."""
+
+    def __init__(
+        self,
+        text: str,
+        catalog: Catalog,
+        picked: str | None,
+        model: TicketGuesser | None,
+        min_confidence: float | None,
+    ) -> None:
+        self.text = text
+        self.catalog = catalog
+        self.model = model
+        self.min_confidence = (
+            catalog.routing.classifier.min_confidence if min_confidence is None else min_confidence
+        )
+        self.version = f"{MODEL_VERSION}+{model.version}" if model else MODEL_VERSION
+        self.reasons: list[str] = []
+        self.pick = picked if picked in catalog.applications else None
+        if picked and self.pick is None:
+            self.reasons.append(f"picked application {picked!r} is not in the catalog")
+        vocabulary = _vocabulary(catalog)
+        tokens = tokenize(text)
+        self.app_scores = _scores(tokens, find_mentions(tokens, vocabulary.applications))
+        self.topic_scores = _scores(tokens, find_mentions(tokens, vocabulary.topics))
+        self.candidates = _ranked(self.app_scores)
+        self._prediction: Prediction | None = None
+
+    @property
+    def prediction(self) -> Prediction | None:
+        if self._prediction is None and self.model is not None:
+            self._prediction = self.model.predict(self.text)
+        return self._prediction
+
+    def classification(self) -> Classification:
+        application, group, confidence, source = self._application_and_group()
+        return Classification(
+            application,
+            group,
+            round(confidence, 3),
+            source,
+            self.version,
+            self.candidates,
+            tuple(self.reasons),
+            self._type(),
+        )
+
+    # -- application and group ----------------------------------------------------------
+
+    def _application_and_group(self) -> tuple[str | None, str, float, Source]:
+        topic = _ranked(self.topic_scores)[0] if self.topic_scores else None
+        if self.candidates:
+            best, best_score = self.candidates[0]
+            if topic and topic[1] >= _TOPIC_OVER_APPLICATION * best_score:
+                self.reasons.append(
+                    f"topic words of group {topic[0]} (score {topic[1]}) outweigh the mention "
+                    f"of {best} (score {best_score})"
+                )
+                return self._by_topic(topic)
+            return self._by_application(best, best_score)
+        if self.pick:
+            if topic and topic[1] >= _STRONG_TOPIC and topic[0] != self._group_of(self.pick):
+                self.reasons.append(
+                    f"the text names no application but clearly speaks of group {topic[0]}"
+                    f" (score {topic[1]}), not of the picked {self.pick}"
+                )
+                return self._by_topic(topic)
+            self.reasons.append(f"picked {self.pick}; the text names no application")
+            return self._decided(self.pick, "application_pick", 0.8)
+        if topic:
+            return self._by_topic(topic)
+        return self._by_model()
+
+    def _by_application(self, best: str, best_score: float) -> tuple[str, str, float, Source]:
+        pick = self.pick
+        pick_score = self.app_scores.get(pick, 0.0) if pick else 0.0
+        if pick is None or _text_overrides_pick(best, best_score, pick, pick_score):
+            if pick:
+                self.reasons.append(f"the text names {best}, not the picked {pick}")
+            self.reasons.append(f"text names {best} (score {best_score})")
+            return self._decided(best, "text_match", _text_confidence(self.candidates))
+        if pick_score > 0:
+            self.reasons.append(f"picked {pick}, which the text names too")
+        else:
+            self.reasons.append(f"picked {pick}; the text's {best} is too faint to override it")
+        return self._decided(pick, "application_pick", 0.95 if best == pick else 0.75)
+
+    def _by_topic(self, topic: tuple[str, float]) -> tuple[None, str, float, Source]:
+        group, score = topic
+        share = score / sum(self.topic_scores.values())
+        self.reasons.append(f"topic words of group {group} (score {score})")
+        return None, group, 0.3 + 0.3 * share, "topic"
+
+    def _by_model(self) -> tuple[str | None, str, float, Source]:
+        prediction = self.prediction
+        if prediction is None:
+            self.reasons.append("no application or topic recognised: Service Desk triage")
+            return None, TRIAGE_GROUP, 0.1, "triage"
+        guess = prediction.group
+        if guess.probability < self.min_confidence:
+            self.reasons.append(
+                f"no application or topic recognised; the model's best guess {guess.label}"
+                f" ({guess.probability:.2f}) is below {self.min_confidence}: Service Desk triage"
+            )
+            return None, TRIAGE_GROUP, guess.probability, "triage"
+        application = prediction.application
+        if (
+            application is not None
+            and application.probability >= _MODEL_APPLICATION_AT
+            and self._group_of(application.label) == guess.label
+        ):
+            self.reasons.append(
+                f"model {self.version} reads {application.label}"
+                f" ({application.probability:.2f}) in the wording"
+            )
+            return self._decided(application.label, "model", guess.probability)
+        self.reasons.append(
+            f"model {self.version} reads group {guess.label} ({guess.probability:.2f})"
+        )
+        return None, guess.label, guess.probability, "model"
+
+    def _decided(
+        self, application: str, source: Source, confidence: float
+    ) -> tuple[str, str, float, Source]:
+        group = self._group_of(application)
+        self.reasons.append(f"{application} belongs to group {group}")
+        return application, group, confidence, source
+
+    def _group_of(self, application: str) -> str:
+        return self.catalog.applications[application].group
+
+    # -- type -----------------------------------------------------------------------------
+
+    def _type(self) -> TicketType:
+        """Cue words first (explicit); else the model when sure; else an incident."""
+        cue = _cue_type(self.text)
+        if cue is not None:
+            self.reasons.append(f"type {cue}: cue words in the text")
+            return cue
+        prediction = self.prediction
+        if prediction is not None and prediction.type.probability >= _MODEL_TYPE_AT:
+            label = prediction.type.label
+            if label in ("service_request", "proposal"):
+                self.reasons.append(
+                    f"type {label}: model reads it ({prediction.type.probability:.2f})"
+                )
+                return label  # type: ignore[return-value]
+        return "incident"
+
+
+def _vocabulary(catalog: Catalog) -> _Vocabulary:
+    """Phrases built once per catalog (a catalog is immutable once loaded)."""
+    cached = _VOCABULARIES.get(id(catalog))
+    if cached is not None and cached[0] is catalog:
+        return cached[1]
+    if len(_VOCABULARIES) > 16:
+        _VOCABULARIES.clear()
+    vocabulary = _Vocabulary(application_phrases(catalog), topic_phrases(catalog))
+    _VOCABULARIES[id(catalog)] = (catalog, vocabulary)
+    return vocabulary
 
 
 def _ranked(scores: dict[str, float]) -> tuple[tuple[str, float], ...]:
@@ -111,11 +296,17 @@ def _text_overrides_pick(best: str, best_score: float, pick: str, pick_score: fl
 
 
 def _scores(tokens: Tokens, mentions: list[Mention]) -> dict[str, float]:
-    """Every mention adds its weight, raised near a fault cue and lowered where "it works"."""
+    """Every mention adds its weight, raised near a fault cue and lowered where "it works".
+
+    A mention inside a "the screen says" phrase is no mention of a monitor.
+    """
     problems = cues.problem_spans(tokens.words)
     working = cues.find_cues(tokens.words, cues.WORKING)
+    display = cues.find_cues(tokens.words, cues.DISPLAY)
     scores: dict[str, float] = defaultdict(float)
     for mention in mentions:
+        if any(start <= mention.start and mention.end <= end for start, end in display):
+            continue
         scores[mention.key] += mention.weight * _context(mention, tokens, problems, working)
     return dict(scores)
 
@@ -123,6 +314,8 @@ def _scores(tokens: Tokens, mentions: list[Mention]) -> dict[str, float]:
 def _context(
     mention: Mention, tokens: Tokens, problems: list[cues.Span], working: list[cues.Span]
 ) -> float:
+    if _is_identifier(mention, tokens):
+        return _IDENTIFIER_FACTOR
     clause = tokens.clause[mention.start]
     # A fault cue speaks of what stands in its own clause: right next to "lỗi" doubles the
     # weight, a few words away still counts for something.
@@ -137,46 +330,15 @@ def _context(
     return _WORKING_FACTOR if works else 1.0
 
 
+def _is_identifier(mention: Mention, tokens: Tokens) -> bool:
+    """A code followed by a long number is a unit's identifier ("mã QHNS 1023456")."""
+    after = tokens.words[mention.end] if mention.end < len(tokens.words) else ""
+    return after.isdigit() and len(after) >= 5
+
+
 def _text_confidence(candidates: tuple[tuple[str, float], ...]) -> float:
     """Higher when one application stands alone and is named strongly (not just "AP")."""
     best = candidates[0][1]
     share = best / sum(score for _, score in candidates)
     strength = min(1.0, best / 2.0)
     return round(0.4 + 0.3 * share + 0.2 * strength, 2)
-
-
-def _decided(
-    catalog: Catalog,
-    application: str,
-    source: Source,
-    confidence: float,
-    candidates: tuple[tuple[str, float], ...],
-    reasons: list[str],
-) -> Classification:
-    group = catalog.applications[application].group
-    reasons.append(f"{application} belongs to group {group}")
-    return Classification(
-        application, group, confidence, source, MODEL_VERSION, candidates, tuple(reasons)
-    )
-
-
-def _by_topic(
-    tokens: Tokens,
-    catalog: Catalog,
-    candidates: tuple[tuple[str, float], ...],
-    reasons: list[str],
-) -> Classification:
-    """No application named: the group's topic words (printers, network…), else triage."""
-    topics = _scores(tokens, find_mentions(tokens.words, topic_phrases(catalog)))
-    if not topics:
-        reasons.append("no application or topic recognised: Service Desk triage")
-        return Classification(
-            None, TRIAGE_GROUP, 0.1, "triage", MODEL_VERSION, candidates, tuple(reasons)
-        )
-    group, score = _ranked(topics)[0]
-    share = score / sum(topics.values())
-    reasons.append(f"topic words of group {group} (score {score})")
-    confidence = round(0.3 + 0.3 * share, 2)
-    return Classification(
-        None, group, confidence, "topic", MODEL_VERSION, candidates, tuple(reasons)
-    )

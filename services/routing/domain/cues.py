@@ -30,6 +30,9 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "nsd": ("nguoi", "su", "dung"),
     "user": ("nguoi", "su", "dung"),
     "vs": ("voi",),
+    "dv": ("don", "vi"),
+    "dl": ("du", "lieu"),
+    "csdl": ("co", "so", "du", "lieu"),
 }
 
 #: Something is broken. Matched only outside a "works fine" phrase ("không lỗi").
@@ -53,7 +56,12 @@ PROBLEM = (
     "ngung hoat dong",
     "khong hoat dong",
     "khong vao",
+    "chua vao",
+    "khong thay",
+    "mat mang",
+    "khong ping",
     "khong dang nhap",
+    "chua dang nhap",
     "khong truy cap",
     "khong ket noi",
     "mat ket noi",
@@ -93,8 +101,67 @@ WORKING = (
     "khong bi loi",
     "khong co loi",
     "khong sao",
+    "thanh cong",
+    "chay xong",
     "works fine",
     "working fine",
+)
+
+#: Words that show something on the screen: "màn hình báo lỗi" is not about the monitor.
+DISPLAY = (
+    "man hinh bao",
+    "man hinh hien",
+    "man hinh thong bao",
+    "man hinh xuat hien",
+    "tren man hinh",
+    "chup man hinh",
+    "anh chup man hinh",
+)
+
+#: The channel a message used, not the subject: "gửi ảnh qua mail" says nothing of MAIL.
+CHANNEL = (
+    "qua mail",
+    "qua email",
+    "qua e mail",
+    "qua thu dien tu",
+    "via email",
+    "by email",
+)
+
+#: "Đề nghị cài…", "nhờ tạo…", "please provide…": asking for something to be done. A request
+#: only when no fault is reported in the same sentence ("nhờ mở form bị lỗi" is a fault).
+REQUEST_MARKERS = ("de nghi", "kinh de nghi", "xin", "nho", "please", "request", "can you")
+REQUEST_ACTIONS = (
+    "cai",
+    "cai dat",
+    "cai lai",
+    "cap",
+    "cap moi",
+    "tao",
+    "bo sung",
+    "cap nhat",
+    "khai bao",
+    "dang",
+    "dang ky",
+    "gia han",
+    "tang",
+    "cau hinh",
+    "huong dan",
+    "khoi phuc",
+    "trich xuat",
+    "mo",
+    "reset",
+    "keo",
+    "gop",
+    "chuyen",
+    "dieu chinh",
+    "thu hoi",
+    "huy",
+    "ket noi",
+    "provide",
+    "create",
+    "add",
+    "install",
 )
 
 #: SPEC §3.2: a request to fulfil, not a fault.
@@ -132,6 +199,14 @@ PROPOSAL = (
     "kien nghi",
     "suggestion",
     "feature request",
+    "bo sung chuc nang",
+    "them chuc nang",
+    "bo sung tinh nang",
+    "them tinh nang",
+    "nen co",
+    "nen cho phep",
+    "nen bo sung",
+    "mong muon bo sung",
 )
 
 Span = tuple[int, int]
@@ -174,3 +249,13 @@ def problem_spans(words: Sequence[str]) -> list[Span]:
 def first_cue(words: Sequence[str], phrases: Iterable[str]) -> Span | None:
     spans = find_cues(words, phrases)
     return spans[0] if spans else None
+
+
+def request_intent(words: Sequence[str]) -> Span | None:
+    """The first "asking for something to be done": a marker, then within two words an action."""
+    actions = find_cues(words, REQUEST_ACTIONS)
+    for start, end in find_cues(words, REQUEST_MARKERS):
+        for action_start, action_end in actions:
+            if end <= action_start <= end + 2:
+                return start, action_end
+    return None

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 
 from libs.catalog.model import Catalog, Signal
 from libs.text import fold, words
+from services.routing.domain.cues import spell_out
 
 # A full stop only ends a sentence when followed by a space: "TP.HCM" and "v2.1" stay whole.
 _SENTENCE_END = re.compile(r"[.!?;]+(?=\s|$)|\n")
 # "X vẫn bình thường, nhưng Y lỗi", "gửi email: Y lỗi": commas, colons and contrast words
 # separate what is said of X from what is said of Y.
-_CLAUSE_END = re.compile(r"[,:]|\b(?:nhung|but|tuy nhien|trong khi|con|thi)\b")
+_CLAUSE_END = re.compile(r"[,:]|\b(?:nhung|but|tuy nhien|trong khi)\b", re.IGNORECASE)
 _RAW_WORD = re.compile(r"[A-Za-z0-9]+")
 _PARENTHETICAL = re.compile(r"\s*\([^)]*\)")
 
@@ -44,6 +45,8 @@ class Phrase:
     #: A two-letter code ("AP", "BA") only counts when written in capitals: folded, it is
     #: also a Vietnamese word ("ấp", "ba").
     needs_capitals: bool = False
+    #: The weight of a code written in capitals ("PORTAL", not "the portal"), when higher.
+    capital_weight: float | None = None
 
 
 @dataclass(frozen=True)
@@ -56,56 +59,54 @@ class Mention:
 
 
 def tokenize(text: str) -> Tokens:
+    """Folded words with chat abbreviations spelled out, and where each one stands."""
     all_words: list[str] = []
     sentences: list[int] = []
     clauses: list[int] = []
     upper: list[bool] = []
     clause_number = 0
-    for sentence_number, sentence in enumerate(_SENTENCE_END.split(text)):
-        for clause in _split_clauses(sentence):
+    for sentence_number, sentence in enumerate(_SENTENCE_END.split(_strip_marks(text))):
+        for clause in _CLAUSE_END.split(sentence):
             found = words(clause)
-            written = _RAW_WORD.findall(_strip_marks(clause))
-            all_words.extend(found)
-            sentences.extend([sentence_number] * len(found))
-            clauses.extend([clause_number] * len(found))
-            if len(written) == len(found):
-                upper.extend(w.isupper() for w in written)
-            else:  # a character that folds differently: assume lower case, the safe side
-                upper.extend([False] * len(found))
+            written = _RAW_WORD.findall(clause)
+            # Folding can merge or split a rare character: then assume lower case, the safe side.
+            capitals = [w.isupper() for w in written] if len(written) == len(found) else []
+            expanded, origin = spell_out(found)  # "kho DL TABMIS" → "kho du lieu tabmis"
+            all_words.extend(expanded)
+            sentences.extend([sentence_number] * len(expanded))
+            clauses.extend([clause_number] * len(expanded))
+            upper.extend(bool(capitals) and capitals[i] for i in origin)
             clause_number += 1
     return Tokens(tuple(all_words), tuple(sentences), tuple(clauses), tuple(upper))
 
 
-def _split_clauses(sentence: str) -> list[str]:
-    """Clause boundaries found on the folded sentence, cut from the original one."""
-    folded = _strip_marks(sentence).lower()
-    cuts = [0]
-    for match in _CLAUSE_END.finditer(folded):
-        cuts.extend((match.start(), match.end()))
-    cuts.append(len(sentence))
-    return [sentence[cuts[i] : cuts[i + 1]] for i in range(0, len(cuts), 2)]
-
-
 def _strip_marks(text: str) -> str:
-    """Diacritics removed, case and length kept (so cuts on it apply to the original)."""
-    decomposed = (unicodedata.normalize("NFD", c) for c in text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(
-        (kept[0] if kept else " ")
-        for kept in ([ch for ch in d if unicodedata.category(ch) != "Mn"] for d in decomposed)
-    )
+    """Diacritics removed, case kept: "Đăng nhập TABMIS" → "Dang nhap TABMIS"."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
 
 
 def phrase_weight(written: str, phrase_words: Sequence[str]) -> float:
     """How much naming this phrase says about its application.
 
-    A code ("TABMIS", "TTLKB-T4", "ĐKTS") is the most specific thing a user can write; a
-    two-letter module ("AP", "GL") says little; a name weighs more the more words it has,
-    up to a code's weight, so a long description does not drown an explicit code.
+    A name weighs more the more words it has, up to 2; a code is the most specific thing a
+    user can write (below), so a long description never outweighs it; a two-letter module
+    ("AP", "GL") says little, and a one-word code in lower case may be a plain word
+    ("mail", "portal").
     """
     alnum = sum(len(w) for w in phrase_words)
     if _is_code(written):
-        return 2.5 if alnum >= 3 else 1.0
-    return min(2.0, 1.0 + 0.25 * (len(phrase_words) - 1)) + (0.25 if alnum >= 4 else 0.0)
+        if alnum < 3:
+            return 1.0
+        if len(phrase_words) > 1 or any(c.isdigit() for c in written):
+            return CODE_IN_LOWER_CASE
+    return min(1.75, 1.0 + 0.25 * (len(phrase_words) - 1)) + (0.25 if alnum >= 4 else 0.0)
+
+
+#: A code written in capitals ("TABMIS", "TTLKB-T4", "ĐKTS") is the most specific thing a
+#: user can write; in lower case ("dtkb lan") only slightly less.
+CODE_IN_CAPITALS = 2.5
+CODE_IN_LOWER_CASE = 2.0
 
 
 def _is_code(written: str) -> bool:
@@ -121,12 +122,14 @@ def _phrases(key: str, names: Iterable[str], signals: Iterable[Signal] = ()) -> 
         phrase_words = tuple(words(written))
         if not phrase_words:
             continue
-        short_code = len(phrase_words) == 1 and len(phrase_words[0]) <= 2 and _is_code(written)
+        code = _is_code(written)
+        short_code = code and len(phrase_words) == 1 and len(phrase_words[0]) <= 2
         phrase = Phrase(
             key,
             phrase_words,
             weight if weight is not None else phrase_weight(written, phrase_words),
             needs_capitals=short_code and phrase_words[0].isalpha(),
+            capital_weight=CODE_IN_CAPITALS if code and not short_code and weight is None else None,
         )
         if phrase_words not in best or phrase.weight > best[phrase_words].weight:
             best[phrase_words] = phrase
@@ -177,16 +180,23 @@ def find_mentions(tokens: Tokens | Sequence[str], phrases: Iterable[Phrase]) -> 
             if phrase.needs_capitals and not (upper and upper[i]):
                 continue
             if tuple(text_words[i:end]) == phrase.words:
-                found.append(Mention(phrase.key, i, end, phrase.weight, " ".join(phrase.words)))
+                weight = phrase.weight
+                if phrase.capital_weight and upper and all(upper[i:end]):
+                    weight = max(weight, phrase.capital_weight)
+                found.append(Mention(phrase.key, i, end, weight, " ".join(phrase.words)))
         for phrase in by_joined.get(word, []):
-            found.append(Mention(phrase.key, i, i + 1, phrase.weight, word))
+            weight = phrase.weight
+            if phrase.capital_weight and upper and upper[i]:
+                weight = max(weight, phrase.capital_weight)
+            found.append(Mention(phrase.key, i, i + 1, weight, word))
     return _without_nested(found)
 
 
 def _without_nested(found: list[Mention]) -> list[Mention]:
     kept: list[Mention] = []
     seen: set[tuple[str, int, int]] = set()
-    for mention in sorted(found, key=lambda m: (-m.weight, m.start, m.key)):
+    # The longest name wins a span ("kho dữ liệu TABMIS" over "TABMIS"), then the heaviest.
+    for mention in sorted(found, key=lambda m: (m.start - m.end, -m.weight, m.start, m.key)):
         span = (mention.start, mention.end)
         # The same name listed for two applications stays ambiguous: both keep the mention.
         overlaps = any(

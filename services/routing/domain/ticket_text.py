@@ -18,7 +18,7 @@ _CLOSING = re.compile(
 )
 #: A line that is only contact details ("ĐT: 0243 …", "Email: an@vst.gov.vn").
 _CONTACT = re.compile(
-    r"^(?:dt|dtdd|sdt|tel|mobile|mob|fax|email|e-mail|mail|di dong|dien thoai)\b[\s.:]*"
+    r"^(?:dt|dtdd|sdt|tel|mobile|mob|fax|email|e-mail|mail|di dong|dien thoai)\s*[.:]"
 )
 _EMAIL_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?:\+?84|0)[\d .-]{8,}\d")
@@ -39,4 +39,6 @@ def without_signature(text: str) -> str:
         if _CONTACT.match(folded):
             continue
         kept.append(_PHONE.sub(" ", _EMAIL_ADDRESS.sub(" ", line)))
+        if kept[-1].strip() != line.strip() and len(kept[-1].split()) <= 3:
+            kept.pop()  # "Kế toán: Trần Thị Hoa - 0912 345 678" is a contact line too
     return "\n".join(kept)

@@ -12,8 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from libs.catalog.loader import CatalogError
+from services.escalation.adapters.sla_config import (
+    SlaConfigError,
+    load_adjustments,
+    load_sla_policy,
+)
 from services.escalation.domain.calendar import Calendar, CalendarRangeError
-from services.escalation.domain.loader import SlaConfigError, load_adjustments, load_sla_policy
 
 from ._vn import VN, vn
 

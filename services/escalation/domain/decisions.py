@@ -1,0 +1,277 @@
+"""What escalation decides when something happens to a ticket (pure: time is always passed in).
+
+Each function takes the aggregate and the facts, and calls the aggregate's event methods; the
+adapters only load, call and save.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from libs.catalog.model import Catalog
+from services.escalation.domain.calendar import Calendar
+from services.escalation.domain.escalation import TicketEscalation
+from services.escalation.domain.ladder import (
+    Actor,
+    LadderError,
+    check_may_act,
+    initial_placement,
+    next_step,
+    owner_tier,
+)
+from services.escalation.domain.sla import SlaCatalog, SlaClock, SlaClockError, next_breach_at
+
+OPEN_STATUSES = ("new", "routed", "in_progress", "waiting_requester", "reopened")
+
+
+@dataclass(frozen=True)
+class SlaSetup:
+    catalog: SlaCatalog
+    calendars: dict[str, Calendar]
+
+
+def place_routed_ticket(
+    escalation_id: Any,
+    ticket_id: str,
+    first_handler_kind: str,
+    first_handler_office: str,
+    group: str,
+    application: str | None,
+    priority: str,
+    ticket_type: str,
+    received_at: datetime,
+    now: datetime,
+    setup: SlaSetup,
+) -> TicketEscalation:
+    """A routed ticket starts at its first handler, its SLA counted from when it was received."""
+    placement = initial_placement(first_handler_kind, first_handler_office, group)
+    escalation = TicketEscalation(
+        id=escalation_id,
+        ticket_id=ticket_id,
+        tier=placement.tier,
+        owner=placement.owner,
+        handler=placement.handler,
+        group=group,
+        assigned_at=now,
+        reason=placement.reason,
+        application=application,
+        priority=priority,
+        ticket_type=ticket_type,
+    )
+    queue = "ito" if placement.tier == "ITO" else "default"
+    policy = setup.catalog.policy_for(queue, priority, received_at)  # type: ignore[arg-type]
+    clock = SlaClock.for_policy(policy, setup.calendars[policy.calendar]).start(received_at)
+    _record_clock(escalation, clock, now)
+    return escalation
+
+
+def clock_of(escalation: TicketEscalation, setup: SlaSetup) -> SlaClock | None:
+    if escalation.sla is None:
+        return None
+    return SlaClock.from_dict(escalation.sla, setup.calendars)
+
+
+def _record_clock(escalation: TicketEscalation, clock: SlaClock, at: datetime) -> None:
+    escalation.change_sla(
+        ticket_id=escalation.ticket_id,
+        sla=clock.to_dict(),
+        summary=sla_summary(clock, escalation),
+        at=at,
+    )
+
+
+def sla_summary(clock: SlaClock, escalation: TicketEscalation) -> dict[str, Any]:
+    """What the ticket view shows (SPEC §7: `sla: {policy, priority, …}`)."""
+    return {
+        "policy": clock.policy.name,
+        "priority": clock.policy.priority,
+        "response_due": clock.response_due.isoformat() if clock.response_due else None,
+        "resolution_due": clock.resolution_due.isoformat() if clock.resolution_due else None,
+        "paused": clock.paused,
+        "responded": clock.responded,
+        "resolved": clock.resolved,
+        "breached": list(escalation.breached),
+        "next_breach_at": _iso(next_breach_at(clock)),
+    }
+
+
+def _iso(t: datetime | None) -> str | None:
+    return t.isoformat() if t else None
+
+
+def take(
+    escalation: TicketEscalation,
+    assignee: str,
+    actor: Actor,
+    at: datetime,
+    catalog: Catalog,
+    setup: SlaSetup,
+) -> None:
+    """Someone at the current step takes the ticket: that is the first response."""
+    _check_open(escalation)
+    check_may_act(actor, escalation.owner, escalation.handler, escalation.tier, catalog)
+    escalation.take(
+        ticket_id=escalation.ticket_id,
+        tier=escalation.tier,
+        handler=escalation.handler,
+        assignee=assignee,
+        actor=actor.name,
+        at=at,
+    )
+    _respond(escalation, at, setup)
+
+
+def _respond(escalation: TicketEscalation, at: datetime, setup: SlaSetup) -> None:
+    clock = clock_of(escalation, setup)
+    if clock is not None and not clock.responded and not clock.resolved:
+        _record_clock(escalation, clock.respond(at), at)
+
+
+def escalate(
+    escalation: TicketEscalation,
+    reason: str,
+    actor: Actor,
+    at: datetime,
+    catalog: Catalog,
+    cause: str | None = None,
+    automatic: bool = False,
+) -> None:
+    """One step up; the owner stays and follows up (SPEC §4)."""
+    _check_open(escalation)
+    if not automatic:
+        check_may_act(actor, escalation.owner, escalation.handler, escalation.tier, catalog)
+    if not reason.strip():
+        raise LadderError("an escalation needs a reason")
+    tier, handler = next_step(
+        escalation.tier, escalation.group, escalation.application, catalog, cause
+    )
+    escalation.escalate(
+        ticket_id=escalation.ticket_id,
+        from_tier=escalation.tier,
+        tier=tier,
+        owner=escalation.owner,
+        handler=handler,
+        reason=reason,
+        actor=actor.name,
+        at=at,
+        automatic=automatic,
+    )
+
+
+def return_to_owner(
+    escalation: TicketEscalation, answer: str, actor: Actor, at: datetime, catalog: Catalog
+) -> None:
+    """The answer comes back to the owner, who replies to the requester."""
+    _check_open(escalation)
+    check_may_act(actor, escalation.owner, escalation.handler, escalation.tier, catalog)
+    if escalation.handler == escalation.owner:
+        raise LadderError("the ticket is already with its owner")
+    if not answer.strip():
+        raise LadderError("returning a ticket needs the answer")
+    escalation.return_to_owner(
+        ticket_id=escalation.ticket_id,
+        from_tier=escalation.tier,
+        tier=owner_tier(escalation.owner, catalog),
+        owner=escalation.owner,
+        handler=escalation.owner,
+        answer=answer,
+        actor=actor.name,
+        at=at,
+    )
+
+
+def _check_open(escalation: TicketEscalation) -> None:
+    if escalation.status not in OPEN_STATUSES:
+        raise LadderError(f"the ticket is {escalation.status}; reopen it first")
+
+
+def on_status(
+    escalation: TicketEscalation,
+    status: str,
+    previous: str,
+    cause: str | None,
+    at: datetime,
+    setup: SlaSetup,
+) -> None:
+    """Intake's lifecycle drives the clock: waiting pauses it, a reply resumes it,
+    resolution stops it, reopening starts a new resolution clock."""
+    escalation.see_status(ticket_id=escalation.ticket_id, status=status, cause=cause, at=at)
+    clock = clock_of(escalation, setup)
+    if clock is None:
+        return
+    try:
+        if status == "waiting_requester" and not clock.paused and not clock.resolved:
+            clock = clock.pause(at)
+        elif clock.paused and status in ("in_progress", "routed", "reopened"):
+            clock = clock.resume(at)
+        elif status == "resolved" and not clock.resolved:
+            clock = clock.resolve(at)
+        elif status == "reopened" and clock.resolved:
+            policy = clock.policy
+            clock = SlaClock.for_policy(policy, setup.calendars[policy.calendar]).start(at)
+        else:
+            return
+    except SlaClockError:
+        return  # a late or repeated status: the clock already reflects it
+    _record_clock(escalation, clock, at)
+
+
+def on_public_reply(escalation: TicketEscalation, at: datetime, setup: SlaSetup) -> None:
+    """A public answer from the desk to the requester is a response."""
+    _respond(escalation, at, setup)
+
+
+def due_breaches(
+    escalation: TicketEscalation, now: datetime, setup: SlaSetup
+) -> list[tuple[str, datetime]]:
+    """Breaches that have happened by `now` and were not recorded yet (never fired twice)."""
+    clock = clock_of(escalation, setup)
+    if clock is None or escalation.status not in OPEN_STATUSES:
+        return []
+    found: list[tuple[str, datetime]] = []
+    for kind in clock.breaches(now):
+        if kind in escalation.breached:
+            continue
+        due = clock.response_due if kind == "response" else clock.resolution_due
+        if due is not None:
+            found.append((kind, due))
+    return found
+
+
+SYSTEM = Actor(name="hotro-sla", role="integration")
+
+
+def record_breaches(
+    escalation: TicketEscalation, now: datetime, catalog: Catalog, setup: SlaSetup
+) -> list[str]:
+    """Record each new breach, escalate one step for it (when there is a step left) and say
+    which group lead to notify."""
+    fired = []
+    for kind, due in due_breaches(escalation, now, setup):
+        lead = (
+            catalog.groups[escalation.group].lead_email
+            if escalation.group in catalog.groups
+            else ""
+        )
+        escalation.record_breach(
+            ticket_id=escalation.ticket_id, kind=kind, due=due, at=now, group_lead=lead
+        )
+        fired.append(kind)
+        # At L4 nothing is left to escalate to: the breach is recorded and the lead told.
+        with contextlib.suppress(LadderError):
+            escalate(
+                escalation,
+                f"SLA {kind} target missed (due {due.isoformat()})",
+                SYSTEM,
+                now,
+                catalog,
+                automatic=True,
+            )
+    if fired:
+        clock = clock_of(escalation, setup)
+        if clock is not None:
+            _record_clock(escalation, clock, now)
+    return fired

@@ -1,0 +1,129 @@
+"""Ladder moves on the gateway: forwarded to the escalation service, which owns them (rule 1).
+
+The gateway authenticates the caller and passes who they are on; escalation decides whether
+they may act (a province on its own tickets only) and answers 403/409 with the reason.
+Also the two queue views of the ladder: "mine to handle" and "mine to follow up".
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import quote
+from typing import Annotated, Any
+
+import httpx
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from services.intake.adapters.tokens import Principal
+from services.intake.api.deps import CurrentUser, Services, get_services
+from services.intake.api.schemas import TicketsPublic
+from services.intake.api.tickets import _public
+
+router = APIRouter(tags=["ladder"])
+Svc = Annotated[Services, Depends(get_services)]
+
+
+def escalation_url() -> str:
+    port = os.environ.get("HOTRO_ESCALATION_PORT", "8002")
+    return os.environ.get("HOTRO_ESCALATION_URL", f"http://127.0.0.1:{port}")
+
+
+def _actor_headers(user: Principal) -> dict[str, str]:
+    # Header values are ASCII: names like "Phòng Tin học" travel percent-encoded.
+    headers = {"X-Hotro-Actor": quote(user.name), "X-Hotro-Role": user.role}
+    if user.province:
+        headers["X-Hotro-Province"] = user.province
+    if user.group:
+        headers["X-Hotro-Group"] = user.group
+    return headers
+
+
+async def _ticket_id(svc: Services, id_or_number: str) -> str | None:
+    row = await svc.queries.one(id_or_number)
+    return str(row["id"]) if row else None
+
+
+async def _forward(
+    svc: Services, user: Principal, id_or_number: str, move: str, request: Request
+) -> Any:
+    ticket_id = await _ticket_id(svc, id_or_number)
+    if ticket_id is None:
+        return JSONResponse(
+            {
+                "error": "not_found",
+                "detail": [{"field": "id_or_number", "msg": f"no ticket {id_or_number}"}],
+            },
+            status_code=404,
+        )
+    async with httpx.AsyncClient(base_url=escalation_url(), timeout=30) as client:
+        response = await client.post(
+            f"/api/v1/tickets/{ticket_id}/{move}",
+            content=await request.body(),
+            headers={**_actor_headers(user), "Content-Type": "application/json"},
+        )
+    return JSONResponse(response.json(), status_code=response.status_code)
+
+
+@router.post("/tickets/{id_or_number}/assign")
+async def assign(id_or_number: str, svc: Svc, user: CurrentUser, request: Request) -> Any:
+    """Take the ticket at its current step: `{"assignee": "…"}`."""
+    return await _forward(svc, user, id_or_number, "assign", request)
+
+
+@router.post("/tickets/{id_or_number}/escalate")
+async def escalate(id_or_number: str, svc: Svc, user: CurrentUser, request: Request) -> Any:
+    """One step up the ladder: `{"reason": "…", "cause": null}`; the owner keeps the ticket."""
+    return await _forward(svc, user, id_or_number, "escalate", request)
+
+
+@router.post("/tickets/{id_or_number}/return")
+async def return_to_owner(id_or_number: str, svc: Svc, user: CurrentUser, request: Request) -> Any:
+    """Send the answer back to the owner: `{"answer": "…"}`."""
+    return await _forward(svc, user, id_or_number, "return", request)
+
+
+def _office_of(user: Principal, svc: Services) -> str | None:
+    """The queue a caller works in: a province's IT office, or a group."""
+    if user.role == "province_it" and user.province in svc.catalog.provinces:
+        return svc.catalog.provinces[user.province].it_office
+    return user.group
+
+
+@router.get("/queues/{queue}", response_model=TicketsPublic)
+async def my_queue(
+    queue: str,
+    svc: Svc,
+    user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    office: str | None = None,
+) -> Any:
+    """`mine-to-handle`: tickets my office works on now; `mine-to-follow-up`: tickets my
+    office owns but has escalated (it answers the requester when the answer comes back)."""
+    mine = _office_of(user, svc) if user.role not in ("admin", "analyst") else office
+    if mine is None:
+        return JSONResponse(
+            {
+                "error": "invalid",
+                "detail": [
+                    {"field": "office", "msg": "name the office or group whose queue to show"}
+                ],
+            },
+            status_code=422,
+        )
+    open_only = "status NOT IN ('resolved','closed')"
+    if queue == "mine-to-handle":
+        where = {"handler": mine}
+    elif queue == "mine-to-follow-up":
+        where = {"owner": mine, "handler <>": mine}
+    else:
+        return JSONResponse(
+            {
+                "error": "not_found",
+                "detail": [{"field": "queue", "msg": "mine-to-handle or mine-to-follow-up"}],
+            },
+            status_code=404,
+        )
+    rows, total = await svc.queries.page(where, None, limit, offset, extra=[open_only])
+    return TicketsPublic(data=[_public(r) for r in rows], count=total, limit=limit, offset=offset)

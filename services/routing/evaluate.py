@@ -1,0 +1,106 @@
+"""`make eval`: how well routing classifies and links, on labelled data it never trained on.
+
+Trains the model on `catalog/training/train/`, then classifies every ticket of
+`catalog/training/holdout/` exactly as the service does (rules, signals, model) and prints
+the accuracy of application, group and type per group and overall, with confusion tables;
+then replays the outage scenarios of `catalog/training/outages.yaml` and prints the
+precision and recall of the duplicate links. `--mistakes` lists what it got wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from libs.catalog import load_catalog
+from libs.catalog.model import GROUP_CODES, Catalog
+from services.routing.adapters.corpus import (
+    HOLDOUT,
+    TICKET_TYPES,
+    TRAIN,
+    load_examples,
+    load_scenarios,
+)
+from services.routing.domain.classify import classify
+from services.routing.domain.evaluation import (
+    ClassificationReport,
+    LinkReport,
+    confusion_table,
+    evaluate_classification,
+    evaluate_linking,
+    per_group_rows,
+)
+from services.routing.domain.learned import TicketModel
+from services.routing.domain.ticket_text import without_signature
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mistakes", action="store_true", help="list every wrong answer")
+    args = parser.parse_args(argv)
+    catalog = load_catalog()
+    train = load_examples(catalog, TRAIN)
+    holdout = load_examples(catalog, HOLDOUT)
+    started = time.perf_counter()
+    model = TicketModel(train)
+    trained_in = time.perf_counter() - started
+
+    def decide(text: str, pick: str | None) -> tuple[str | None, str, str]:
+        result = classify(without_signature(text), catalog, pick, model)
+        return result.application, result.group, result.type
+
+    report = evaluate_classification(holdout, decide)
+    links = evaluate_linking(
+        load_scenarios(catalog),
+        lambda text, pick: (decide(text, pick)[0], decide(text, pick)[2]),
+        catalog.routing.duplicates,
+    )
+    print(f"Model {model.version}: trained on {len(train)} tickets in {trained_in:.1f} s;")
+    print(f"measured on {len(holdout)} held-out tickets it never saw.\n")
+    _print_classification(report)
+    _print_links(links, catalog)
+    if args.mistakes:
+        _print_mistakes(report, links)
+    return 0
+
+
+def _print_classification(report: ClassificationReport) -> None:
+    print(f"{'group':<14}{'tickets':>8}{'application':>13}{'group':>8}{'type':>8}")
+    for group, count, application, group_rate, type_rate in per_group_rows(report):
+        if group == "all":
+            print("-" * 51)
+        print(f"{group:<14}{count:>8}{application:>13.1%}{group_rate:>8.1%}{type_rate:>8.1%}")
+    print("\nGroup confusion (rows: true group, columns: decided group)")
+    print("\n".join(confusion_table(report.group_confusion, GROUP_CODES)))
+    print("\nType confusion (rows: true type, columns: decided type)")
+    print("\n".join(confusion_table(report.type_confusion, TICKET_TYPES)))
+
+
+def _print_links(links: LinkReport, catalog: Catalog) -> None:
+    policy = catalog.routing.duplicates
+    print(
+        f"\nDuplicate linking on the outage scenarios (window {policy.window_minutes} min,"
+        f" min similarity {policy.min_similarity}):"
+    )
+    print(
+        f"  {links.true_links} true links, {links.predicted_links} made,"
+        f" {links.correct_links} right: precision {links.precision:.1%},"
+        f" recall {links.recall:.1%}"
+    )
+
+
+def _print_mistakes(report: ClassificationReport, links: LinkReport) -> None:
+    print("\nMistakes (expected → decided):")
+    for example, (application, group, type_) in report.mistakes:
+        text = " ".join(example.text.split())[:110]
+        print(
+            f"  {example.application or '-'}/{example.group}/{example.type}"
+            f" → {application or '-'}/{group}/{type_}: {text}"
+        )
+    for scenario, report_id, expected, got in links.disagreements:
+        print(f"  {scenario} {report_id}: parent {expected or '-'} expected, {got or '-'} made")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

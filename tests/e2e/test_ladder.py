@@ -1,0 +1,202 @@
+"""The support ladder through the gateway: L1 → L4 and back, access, SLA breaches."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from psycopg_pool import AsyncConnectionPool
+
+from services.intake.adapters.tokens import Principal, TokenStore
+from tests.support.tickets import submit, ticket, wait_until, web_ticket
+from tools.suite import Suite
+
+
+def _token(suite: Suite, principal: Principal) -> str:
+    token = secrets.token_urlsafe(16)
+
+    async def put() -> None:
+        async with AsyncConnectionPool(suite.database_url, open=False) as pool:
+            await TokenStore(pool, "intake").put(token, principal)
+
+    asyncio.run(put())
+    return token
+
+
+@pytest.fixture(scope="module")
+def tokens(suite: Suite) -> Iterator[dict[str, str]]:
+    yield {
+        "hni": _token(suite, Principal("Phòng Tin học Hà Nội", "province_it", province="HNI")),
+        "hcm": _token(suite, Principal("Phòng Tin học TP.HCM", "province_it", province="HCM")),
+        "tabmis": _token(suite, Principal("Nhóm TABMIS", "group_agent", group="TABMIS")),
+        "specialist": _token(
+            suite, Principal("Phòng QTUD TABMIS", "specialist", group="CNTT-QTUD")
+        ),
+        "analyst": _token(suite, Principal("Phân tích", "analyst")),
+    }
+
+
+def _move(suite: Suite, token: str, ticket_id: str, move: str, **body: Any) -> httpx.Response:
+    return httpx.post(
+        f"{suite.url('intake')}/api/v1/tickets/{ticket_id}/{move}",
+        json=body,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+
+
+def _placed(suite: Suite, ticket_id: str) -> dict[str, Any]:
+    return wait_until(
+        lambda: (v := ticket(suite, ticket_id)).get("sla") and v,
+        60,
+        "the ticket to be placed with its SLA",
+    )
+
+
+def _history_types(view: dict[str, Any]) -> list[str]:
+    return [h["type"].removeprefix("hotro.ticket.").removesuffix(".v1") for h in view["history"]]
+
+
+def test_a_ticket_walks_l1_to_l4_and_back_with_its_owner_unchanged(
+    suite: Suite, tokens: dict[str, str]
+) -> None:
+    created = submit(suite, web_ticket("Lỗi kết sổ trên TABMIS phân hệ GL", priority="P2")).json()
+    view = _placed(suite, created["id"])
+    assert (view["tier"], view["owner"], view["handler"]) == ("L1", "PTH-HNI", "PTH-HNI")
+    assert view["sla"]["policy"] in ("standard", "year_end")
+    assert view["sla"]["response_due"] and view["sla"]["resolution_due"]
+
+    assert _move(suite, tokens["hcm"], created["id"], "escalate", reason="x").status_code == 403
+    assert _move(suite, tokens["analyst"], created["id"], "escalate", reason="x").status_code == 403
+
+    steps = [
+        (tokens["hni"], "L2", "TABMIS", "Tỉnh không xử lý được, cần nhóm TABMIS"),
+        (tokens["tabmis"], "L3", "CNTT-QTUD", "Cần Phòng Quản trị ứng dụng TABMIS"),
+        (tokens["specialist"], "L4", "VD-ORACLE", "Lỗi sản phẩm, cần chuyên gia Oracle"),
+    ]
+    for token, tier, handler, reason in steps:
+        response = _move(suite, token, created["id"], "escalate", reason=reason)
+        assert response.status_code == 200, response.text
+        assert (response.json()["tier"], response.json()["handler"]) == (tier, handler)
+        assert response.json()["owner"] == "PTH-HNI"
+
+    past = _move(suite, tokens["specialist"], created["id"], "escalate", reason="nữa")
+    assert past.status_code == 409
+    assert "L4" in past.json()["detail"][0]["msg"]
+
+    followed = httpx.get(
+        f"{suite.url('intake')}/api/v1/queues/mine-to-follow-up",
+        headers={"Authorization": f"Bearer {tokens['hni']}"},
+        timeout=10,
+    )
+    wait_until(
+        lambda: (
+            created["id"]
+            in [
+                t["id"]
+                for t in httpx.get(
+                    f"{suite.url('intake')}/api/v1/queues/mine-to-follow-up",
+                    headers={"Authorization": f"Bearer {tokens['hni']}"},
+                    timeout=10,
+                ).json()["data"]
+            ]
+        ),
+        30,
+        "the ticket in the province's follow-up queue",
+    )
+    assert followed.status_code == 200
+
+    back = _move(
+        suite,
+        tokens["specialist"],
+        created["id"],
+        "return",
+        answer="Đã vá lỗi, đề nghị tỉnh hướng dẫn người dùng chạy lại.",
+    )
+    assert back.status_code == 200, back.text
+    assert (back.json()["tier"], back.json()["handler"]) == ("L1", "PTH-HNI")
+
+    def settled() -> dict[str, Any] | None:
+        view = ticket(suite, created["id"])
+        return view if "returned" in _history_types(view) else None
+
+    view = wait_until(settled, 30, "the return in the ticket's history")
+    moves = [t for t in _history_types(view) if t in ("assigned", "escalated", "returned")]
+    assert moves == ["assigned", "escalated", "escalated", "escalated", "returned"]
+    assert (view["tier"], view["owner"], view["handler"]) == ("L1", "PTH-HNI", "PTH-HNI")
+
+
+def test_taking_a_ticket_is_the_first_response(suite: Suite, tokens: dict[str, str]) -> None:
+    created = submit(suite, web_ticket("Không in được báo cáo TABMIS")).json()
+    _placed(suite, created["id"])
+    response = _move(suite, tokens["hni"], created["id"], "assign", assignee="Lê Văn Tâm")
+    assert response.status_code == 200, response.text
+    assert response.json()["sla"]["responded"] is True
+
+    view = wait_until(
+        lambda: (v := ticket(suite, created["id"]))["assignee"] and v,
+        30,
+        "the assignee in the view",
+    )
+    assert view["assignee"] == "Lê Văn Tâm"
+    assert view["status"] == "in_progress"
+
+
+def _old_p1_ticket(suite: Suite, subject: str) -> str:
+    received = (datetime.now(UTC) - timedelta(days=7)).isoformat()
+    body = web_ticket(subject, priority="P1", received_at=received)
+    response = submit(suite, body, Authorization=f"Bearer {suite.admin_token}")
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def _breaches(suite: Suite, ticket_id: str) -> list[str]:
+    return [
+        h["data"]["kind"]
+        for h in ticket(suite, ticket_id)["history"]
+        if h["type"] == "hotro.ticket.sla_breached.v1"
+    ]
+
+
+def test_a_breach_escalates_once_and_tells_the_group_lead_even_across_restarts(
+    suite: Suite,
+) -> None:
+    before = _old_p1_ticket(suite, "TABMIS ngừng hoạt động toàn tỉnh")
+    wait_until(
+        lambda: sorted(_breaches(suite, before)) == ["resolution", "response"],
+        90,
+        "both breaches of the old P1 ticket",
+    )
+
+    suite.stop("escalation")
+    during = _old_p1_ticket(suite, "TABMIS lại ngừng hoạt động")
+    suite.start("escalation")
+    suite.wait_ready(services=("escalation",))
+    wait_until(
+        lambda: sorted(_breaches(suite, during)) == ["resolution", "response"],
+        90,
+        "the breaches missed while escalation was down",
+    )
+
+    suite.stop("escalation")
+    suite.start("escalation")
+    suite.wait_ready(services=("escalation",))
+    wait_until(lambda: ticket(suite, during)["tier"] == "L3", 30, "two automatic steps")
+
+    for ticket_id in (before, during):
+        assert sorted(_breaches(suite, ticket_id)) == ["resolution", "response"]
+        view = ticket(suite, ticket_id)
+        automatic = [h for h in view["history"] if h["type"] == "hotro.ticket.escalated.v1"]
+        assert len(automatic) == 2 and all(h["data"]["automatic"] for h in automatic)
+        assert view["owner"] == "PTH-HNI" and view["tier"] == "L3"
+
+    outbox = Path(suite.log_dir) / "outbox"
+    notices = [p.read_bytes() for p in outbox.glob("*.eml")]
+    to_lead = [n for n in notices if b"lead.tabmis" in n.lower() or b"lead" in n.lower()]
+    assert len(to_lead) >= 4
