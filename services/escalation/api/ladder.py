@@ -45,7 +45,10 @@ def actor_from_headers(
 ) -> Actor:
     """The gateway authenticates the caller and names them here (internal network only)."""
     return Actor(
-        x_hotro_actor or "unknown", x_hotro_role or "unknown", x_hotro_province, x_hotro_group
+        unquote(x_hotro_actor) or "unknown",
+        x_hotro_role or "unknown",
+        x_hotro_province,
+        x_hotro_group,
     )
 
 
