@@ -139,7 +139,7 @@ class DuplicatePolicy(_Strict):
 class ClassifierPolicy(_Strict):
     """Below `min_confidence` the trained model's guess goes to Service Desk triage."""
 
-    min_confidence: float = Field(default=0.5, ge=0, le=1)
+    min_confidence: float = Field(default=0.6, ge=0, le=1)
 
 
 class RoutingPolicy(_Strict):

@@ -179,88 +179,20 @@ class SlaBreached(EventData, frozen=True, kw_only=True):
 
 
 class KnownErrorChanged(EventData, frozen=True, kw_only=True):
-    """A known error's state; `ticket_id` names the ticket whose resolution caused the change."""
+    """A known error was opened, joined by a ticket, or moved on (`change`); `ticket_id` is
+    the ticket concerned (the one joining, or the first one)."""
 
     TYPE: ClassVar[str] = "hotro.known_error.changed.v1"
     known_error_id: str
-    number: str
+    change: str
     status: str
-    application: str
-    department: str
-    title: str
-    tickets: list[str]
     at: datetime
+    number: str = ""
+    application: str = ""
+    department: str = ""
+    title: str = ""
+    note: str = ""
     actor: str = ""
-
-
-class TicketAttachmentAdded(EventData, frozen=True, kw_only=True):
-    """A file given with a ticket or a reply; `stored` is False when the policy refused it
-    (mail cannot be answered with a 4xx, so a refused file is still recorded, with the reason)."""
-
-    TYPE: ClassVar[str] = "hotro.ticket.attachment_added.v1"
-    attachment_id: str
-    filename: str
-    content_type: str
-    size: int
-    sha256: str
-    stored: bool
-    at: datetime
-    source: str = "web"
-    refused_reason: str = ""
-
-
-class TicketEmailReceived(EventData, frozen=True, kw_only=True):
-    """A message that became this ticket or a comment on it, kept whole as text: `text` with
-    quoted history and signature; the ticket description or comment holds only the new text."""
-
-    TYPE: ClassVar[str] = "hotro.ticket.email_received.v1"
-    message_id: str | None
-    sender: str
-    sender_name: str
-    subject: str
-    text: str
-    html: str | None
-    received_at: datetime
-    to: list[str] = []
-    cc: list[str] = []
-    in_reply_to: str | None = None
-    references: list[str] = []
-    #: How it was threaded ("new ticket", "in-reply-to <…> belongs to YC-…").
-    threading: str = ""
-    #: True when the sender gets an automatic acknowledgement (never to robots: SPEC §2).
-    acknowledge: bool = False
-
-
-class TicketRequesterUndeliverable(EventData, frozen=True, kw_only=True):
-    """A message we sent about this ticket bounced: the address is marked undeliverable."""
-
-    TYPE: ClassVar[str] = "hotro.ticket.requester_undeliverable.v1"
-    address: str
-    bounced_message_id: str
-    reason: str
-    at: datetime
-
-
-class MailTakenIn(msgspec.Struct, frozen=True, kw_only=True):
-    """One inbound message and what intake made of it (SPEC §2, §7 `/inbound/email`).
-
-    Keyed by `mail_id`, not a ticket: a dead letter has no ticket. `replay` marks an admin's
-    re-run of a dead letter."""
-
-    TYPE: ClassVar[str] = "hotro.mail.taken_in.v1"
-    mail_id: str
-    message_id: str | None
-    outcome: str
-    reason: str
-    ticket_id: str | None
-    sender: str
-    subject: str
-    channel: str
-    raw_sha256: str
-    size: int
-    received_at: datetime
-    at: datetime
-    replay: bool = False
 
 
 CONTRACTS: dict[str, type[msgspec.Struct]] = {

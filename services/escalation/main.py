@@ -15,7 +15,7 @@ from services.escalation.adapters import watch
 from services.escalation.adapters.breach_watcher import BreachWatcher
 from services.escalation.adapters.sla_config import load_calendars, load_sla_policy
 from services.escalation.adapters.store import EscalationApplication, decider, to_contract
-from services.escalation.api import ladder
+from services.escalation.api import known_errors, ladder
 from services.escalation.domain.decisions import SlaSetup
 
 
@@ -53,8 +53,10 @@ async def main() -> None:
         interval_s=float(os.environ.get("HOTRO_SLA_SCAN_S", "5")),
     )
     kit.loops.append(watcher.run)
-    http = kit.http("Hotro escalation", [ladder.router])
-    http.state.ladder = ladder.LadderServices(app=app, catalog=catalog, setup=setup)
+    http = kit.http("Hotro escalation", [ladder.router, known_errors.router])
+    http.state.ladder = ladder.LadderServices(
+        app=app, catalog=catalog, setup=setup, pool=pool, schema=kit.schema, mail=mail
+    )
     await kit.run(http)
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import msgspec
 
 from libs.catalog.model import Catalog
 from libs.events.envelope import Envelope
 from libs.events.schemas import (
+    KnownErrorChanged,
     SlaBreached,
     SlaUpdated,
     TicketAssigned,
@@ -26,6 +28,12 @@ from libs.platform.eventstore import ServiceApplication, derived_id
 from services.escalation.domain import decisions
 from services.escalation.domain.decisions import SlaSetup
 from services.escalation.domain.escalation import TicketEscalation
+from services.escalation.domain.known_errors import (
+    KnownError,
+    KnownErrorIndex,
+    file_known_error,
+    responsible_department,
+)
 
 
 class EscalationApplication(ServiceApplication):
@@ -43,6 +51,10 @@ def _when(value: Any) -> datetime:
 def to_contract(domain_event: Any) -> tuple[str, msgspec.Struct] | None:
     """Which of escalation's stored events the other services hear about, and in what shape."""
     e: Any = domain_event
+    if isinstance(e, KnownError.Event):
+        return _known_error_contract(e)
+    if not isinstance(e, TicketEscalation.Event):
+        return None
     ticket_id: str = e.ticket_id
     if isinstance(e, TicketEscalation.Assigned):
         return e.ticket_id, TicketAssigned(
@@ -108,6 +120,61 @@ def to_contract(domain_event: Any) -> tuple[str, msgspec.Struct] | None:
     return None
 
 
+def _known_error_contract(e: Any) -> tuple[str, msgspec.Struct] | None:
+    """Opened and joined are told on the ticket concerned; a status change on the error."""
+    ke_id = str(e.originator_id)
+    if isinstance(e, KnownError.Opened):
+        return e.first_ticket, KnownErrorChanged(
+            ticket_id=e.first_ticket,
+            known_error_id=ke_id,
+            change="opened",
+            status="open",
+            at=e.at,
+            number=e.number,
+            application=e.application,
+            department=e.department,
+            title=e.title,
+        )
+    if isinstance(e, KnownError.Joined):
+        return e.ticket_id, KnownErrorChanged(
+            ticket_id=e.ticket_id,
+            known_error_id=ke_id,
+            change="joined",
+            status="",
+            at=e.at,
+        )
+    if isinstance(e, KnownError.StatusChanged):
+        return ke_id, KnownErrorChanged(
+            ticket_id=ke_id,
+            known_error_id=ke_id,
+            change="status",
+            status=e.status,
+            at=e.at,
+            note=e.note,
+            actor=e.actor,
+        )
+    return None
+
+
+def _file_known_error(
+    escalation: TicketEscalation, work: UnitOfWork, catalog: Catalog, title: str, at: datetime
+) -> list[Any]:
+    application = escalation.application or "-"
+    department = responsible_department(escalation.application, escalation.handlers, catalog)
+    index_id = derived_id("known-error-index", application, department)
+    index = (
+        work.get(index_id)
+        if work.exists(index_id)
+        else KnownErrorIndex(id=index_id, application=application, department=department)
+    )
+    open_error = work.get(UUID(index.open_id)) if index.open_id else None
+    new_id = derived_id("known-error", application, department, str(index.count + 1))
+    known_error = file_known_error(
+        index, open_error, new_id, escalation.ticket_id, application, department, title, at
+    )
+    return [index, known_error]
+
+
 def decider(catalog: Catalog, setup: SlaSetup):  # type: ignore[no-untyped-def]
     """The consumer's reactions: routing decisions place tickets, intake's lifecycle moves
     the clocks."""
@@ -144,6 +211,10 @@ def decider(catalog: Catalog, setup: SlaSetup):  # type: ignore[no-untyped-def]
             decisions.on_status(
                 escalation, changed.status, changed.previous, changed.cause, changed.at, setup
             )
+            if changed.status == "resolved" and changed.cause == "software_bug":
+                title = changed.reason or f"Lỗi phần mềm {escalation.application or ''}".strip()
+                filed = _file_known_error(escalation, work, catalog, title, changed.at)
+                return [escalation, *filed]
             return [escalation]
         if envelope.type == TicketCommented.TYPE:
             comment = parse_data(envelope.type, envelope.data)

@@ -28,6 +28,11 @@ CREATE TABLE IF NOT EXISTS {s}.sla_watch (
 );
 CREATE INDEX IF NOT EXISTS sla_watch_due ON {s}.sla_watch (next_breach_at)
   WHERE next_breach_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS {s}.known_errors (
+  id uuid PRIMARY KEY, number text, application text, department text, title text,
+  status text NOT NULL DEFAULT 'open', note text, tickets uuid[] NOT NULL DEFAULT '{{}}',
+  opened_at timestamptz, updated_at timestamptz
+);
 """
 
 
@@ -78,6 +83,8 @@ def projector(schema: str, mail: OutgoingMail):  # type: ignore[no-untyped-def]
             )
         elif e.type == "hotro.ticket.sla_breached.v1" and d.get("group_lead"):
             await _mail_group_lead(conn, s, e, mail)
+        elif e.type == "hotro.known_error.changed.v1":
+            await _known_error(conn, s, e, mail)
 
     return project
 
@@ -104,3 +111,61 @@ async def _mail_group_lead(
     )
     message = new_message(e.data["group_lead"], f"[{number}] Quá hạn SLA {kind}", body)
     await mail.send(message, dedupe_key=f"breach:{e.id}")
+
+
+async def _known_error(conn: AsyncConnection[Any], s: str, e: Envelope, mail: OutgoingMail) -> None:
+    d = e.data
+    if d["change"] == "opened":
+        await conn.execute(
+            f"INSERT INTO {s}.known_errors (id, number, application, department, title, status,"
+            " tickets, opened_at, updated_at) VALUES (%s, %s, %s, %s, %s, 'open', ARRAY[%s::uuid],"
+            " %s, %s) ON CONFLICT (id) DO NOTHING",
+            (
+                d["known_error_id"],
+                d["number"],
+                d["application"],
+                d["department"],
+                d["title"],
+                d["ticket_id"],
+                d["at"],
+                d["at"],
+            ),
+        )
+    elif d["change"] == "joined":
+        await conn.execute(
+            f"UPDATE {s}.known_errors SET tickets = array_append(tickets, %s::uuid),"
+            " updated_at = %s WHERE id = %s AND NOT (%s::uuid = ANY(tickets))",
+            (d["ticket_id"], d["at"], d["known_error_id"], d["ticket_id"]),
+        )
+    else:
+        await conn.execute(
+            f"UPDATE {s}.known_errors SET status = %s, note = %s, updated_at = %s WHERE id = %s",
+            (d["status"], d.get("note", ""), d["at"], d["known_error_id"]),
+        )
+        if d["status"] == "released":
+            await _tell_requesters_of_release(conn, s, e, mail)
+
+
+async def _tell_requesters_of_release(
+    conn: AsyncConnection[Any], s: str, e: Envelope, mail: OutgoingMail
+) -> None:
+    """Every linked ticket's requester hears that the fix is out (SPEC §4)."""
+    cur = await conn.execute(
+        f"SELECT k.number, k.title, f.ticket_id, f.number, f.subject, f.requester_email,"
+        f" f.requester_name FROM {s}.known_errors k JOIN {s}.ticket_facts f"
+        " ON f.ticket_id = ANY(k.tickets) WHERE k.id = %s",
+        (e.data["known_error_id"],),
+    )
+    for ke_number, title, ticket_id, number, subject, email, name in await cur.fetchall():
+        if not email:
+            continue
+        body = (
+            f"Kính gửi {name or 'Quý đồng chí'},\n\n"
+            f'Lỗi phần mềm liên quan đến yêu cầu {number} "{subject}" ({ke_number}: {title}) '
+            "đã được khắc phục và bản sửa lỗi đã được phát hành.\n"
+            f"{e.data.get('note') or ''}\n\n"
+            "Nếu sự cố vẫn còn, xin vui lòng trả lời thư này để mở lại yêu cầu.\n\n"
+            "Trân trọng,\nHệ thống Hotro - Hỗ trợ CNTT KBNN\n"
+        )
+        message = new_message(email, f"[{number}] Đã phát hành bản sửa lỗi {ke_number}", body)
+        await mail.send(message, dedupe_key=f"released:{e.id}:{ticket_id}")

@@ -13,9 +13,11 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
+from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel, Field
 
 from libs.catalog.model import Catalog
+from libs.platform.outgoing_mail import OutgoingMail
 from services.escalation.adapters.store import EscalationApplication, escalation_id_of
 from services.escalation.domain import decisions
 from services.escalation.domain.decisions import SlaSetup
@@ -30,6 +32,9 @@ class LadderServices:
     app: EscalationApplication
     catalog: Catalog
     setup: SlaSetup
+    pool: AsyncConnectionPool[Any]
+    schema: str
+    mail: OutgoingMail
 
 
 def _services(request: Request) -> LadderServices:

@@ -45,6 +45,7 @@ class TicketEscalation(Aggregate):
         self.breached: list[str] = []
         self.status = "routed"
         self.path: list[str] = [tier]
+        self.handlers: list[str] = [handler]
 
     # Each event carries everything its public contract shows (the ticket id included), so
     # the relay maps any event on its own, wherever in the log it resumes.
@@ -72,6 +73,7 @@ class TicketEscalation(Aggregate):
         self.handler = handler
         self.assignee = None
         self.path = [*self.path, tier]
+        self.handlers = [*self.handlers, handler]
 
     @event("Returned")
     def return_to_owner(
@@ -89,6 +91,7 @@ class TicketEscalation(Aggregate):
         self.handler = handler
         self.assignee = None
         self.path = [*self.path, tier]
+        self.handlers = [*self.handlers, handler]
 
     @event("SlaChanged")
     def change_sla(

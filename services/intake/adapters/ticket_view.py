@@ -85,6 +85,8 @@ def projector(schema: str):  # type: ignore[no-untyped-def]
     s = f'"{schema}"'
 
     async def project(conn: AsyncConnection[Any], envelope: Envelope) -> None:
+        if not _about_a_ticket(envelope):
+            return
         await conn.execute(
             f"INSERT INTO {s}.ticket_history (ticket_id, event_id, type, source, time, data)"
             " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (event_id) DO NOTHING",
@@ -102,6 +104,16 @@ def projector(schema: str):  # type: ignore[no-untyped-def]
             await handler(conn, s, envelope)
 
     return project
+
+
+def _about_a_ticket(envelope: Envelope) -> bool:
+    """Ticket events, and a known error opened or joined by this ticket, are its history."""
+    if envelope.type.startswith("hotro.ticket."):
+        return True
+    return envelope.type == "hotro.known_error.changed.v1" and envelope.data.get("change") in (
+        "opened",
+        "joined",
+    )
 
 
 async def _submitted(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:

@@ -3,31 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import secrets
 from typing import Any
 
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-ROLES = (
-    "requester",
-    "province_it",
-    "group_agent",
-    "group_lead",
-    "specialist",
-    "analyst",
-    "integration",
-    "admin",
-)
+from services.intake.domain.access import ROLES, Principal
 
-
-@dataclass(frozen=True)
-class Principal:
-    name: str
-    role: str
-    province: str | None = None
-    group: str | None = None
-    email: str | None = None
+__all__ = ["ROLES", "Principal", "TokenStore", "token_hash"]
 
 
 def token_hash(token: str) -> str:
@@ -56,6 +40,12 @@ class TokenStore:
                 " name = EXCLUDED.name, role = EXCLUDED.role, scope = EXCLUDED.scope",
                 (token_hash(token), principal.name, principal.role, Jsonb(scope)),
             )
+
+    async def issue(self, principal: Principal) -> str:
+        """A new random token for `principal`; only its hash is kept, so it is shown once."""
+        token = secrets.token_urlsafe(32)
+        await self.put(token, principal)
+        return token
 
     async def find(self, token: str) -> Principal | None:
         async with self.pool.connection() as conn:

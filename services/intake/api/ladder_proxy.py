@@ -8,8 +8,8 @@ Also the two queue views of the ladder: "mine to handle" and "mine to follow up"
 from __future__ import annotations
 
 import os
-from urllib.parse import quote
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import httpx
 from fastapi import APIRouter, Depends, Query, Request
@@ -127,3 +127,40 @@ async def my_queue(
         )
     rows, total = await svc.queries.page(where, None, limit, offset, extra=[open_only])
     return TicketsPublic(data=[_public(r) for r in rows], count=total, limit=limit, offset=offset)
+
+
+async def _relay(user: Principal, method: str, path: str, request: Request) -> Any:
+    """Forward a request to escalation as it is, naming the caller."""
+    async with httpx.AsyncClient(base_url=escalation_url(), timeout=30) as client:
+        response = await client.request(
+            method,
+            f"/api/v1{path}",
+            params=request.query_params,
+            content=await request.body(),
+            headers={**_actor_headers(user), "Content-Type": "application/json"},
+        )
+    return JSONResponse(response.json(), status_code=response.status_code)
+
+
+@router.get("/known-errors")
+async def known_errors(user: CurrentUser, request: Request) -> Any:
+    """Known errors (software defects found by resolving tickets) and their linked tickets."""
+    return await _relay(user, "GET", "/known-errors", request)
+
+
+@router.post("/known-errors/{known_error_id}/status")
+async def move_known_error(known_error_id: str, user: CurrentUser, request: Request) -> Any:
+    """`{"status": "fix_in_progress" | "released", "note": "…"}`; release tells requesters."""
+    return await _relay(user, "POST", f"/known-errors/{known_error_id}/status", request)
+
+
+@router.get("/proposals/digest")
+async def proposals_digest(user: CurrentUser, request: Request) -> Any:
+    """`?month=YYYY-MM`: the month's proposals per responsible department."""
+    return await _relay(user, "GET", "/proposals/digest", request)
+
+
+@router.post("/proposals/digest/send")
+async def send_proposals_digest(user: CurrentUser, request: Request) -> Any:
+    """`?month=YYYY-MM`: mail each department its digest (once)."""
+    return await _relay(user, "POST", "/proposals/digest/send", request)

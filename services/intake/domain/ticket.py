@@ -1,4 +1,9 @@
-"""The Ticket aggregate: intake owns a ticket's lifecycle (ARCHITECTURE.md rule 3)."""
+"""The Ticket aggregate: intake owns a ticket's lifecycle (ARCHITECTURE.md rule 3).
+
+Command methods check their invariant (`check_*`, raising a named error the gateway maps to
+409) and record one event each; the events are the ticket's history. Time is always passed in
+(`at`), so an imported ticket or a late mail keeps the time it really happened.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,20 @@ from datetime import datetime
 from typing import Any
 
 from eventsourcing.domain import Aggregate, event
+
+from services.intake.domain.lifecycle import check_cause, next_status
+
+VISIBILITIES = ("public", "internal")
+
+
+class TicketClosed(ValueError):
+    """A closed ticket takes nothing more: a reply to it starts a new ticket."""
+
+    def __init__(self, number: str) -> None:
+        super().__init__(
+            f"Yêu cầu {number} đã đóng, không thể thêm trao đổi; hãy tạo yêu cầu mới. / "
+            f"Ticket {number} is closed; open a new ticket instead."
+        )
 
 
 class Ticket(Aggregate):
@@ -38,6 +57,10 @@ class Ticket(Aggregate):
         self.unit_province = unit_province
         self.submitted_by = submitted_by
         self.status = "new"
+        self.cause: str | None = None
+        self.message_ids: list[str] = []
+        self.undeliverable: list[str] = []
+        self.attachment_ids: list[str] = []
 
     def same_submission(self, other: dict[str, Any]) -> bool:
         """Whether a retried request (same Idempotency-Key) asks for the same ticket."""
@@ -47,3 +70,149 @@ class Ticket(Aggregate):
             and self.requester == other["requester"]
             and self.channel == other["channel"]
         )
+
+    @property
+    def requester_email(self) -> str | None:
+        email = (self.requester or {}).get("email")
+        return str(email).lower() if email else None
+
+    # --- status -------------------------------------------------------------------------
+
+    def start(self, actor: str, at: datetime, reason: str = "") -> None:
+        self._move("start", actor, at, reason)
+
+    def wait_for_requester(self, actor: str, at: datetime, reason: str = "") -> None:
+        self._move("wait", actor, at, reason)
+
+    def resume(self, actor: str, at: datetime, reason: str = "") -> None:
+        self._move("resume", actor, at, reason)
+
+    def resolve(self, actor: str, at: datetime, cause: str, reason: str = "") -> None:
+        check_cause(cause)
+        self._move("resolve", actor, at, reason, cause)
+
+    def reopen(self, actor: str, at: datetime, reason: str = "") -> None:
+        self._move("reopen", actor, at, reason)
+
+    def close(self, actor: str, at: datetime, reason: str = "") -> None:
+        self._move("close", actor, at, reason)
+
+    def _move(
+        self, action: str, actor: str, at: datetime, reason: str, cause: str | None = None
+    ) -> None:
+        status = next_status(action, self.status, self.number)
+        self._status_changed(status, self.status, actor, at, reason, cause)
+
+    @event("StatusChanged")
+    def _status_changed(
+        self,
+        status: str,
+        previous: str,
+        actor: str,
+        at: datetime,
+        reason: str,
+        cause: str | None,
+    ) -> None:
+        self.status = status
+        if status == "resolved":
+            self.cause = cause
+
+    # --- conversation -------------------------------------------------------------------
+
+    def check_not_closed(self) -> None:
+        if self.status == "closed":
+            raise TicketClosed(self.number)
+
+    def has_message(self, message_id: str | None) -> bool:
+        """Whether this message (a reply taken in before) is already on the ticket."""
+        return bool(message_id) and message_id in self.message_ids
+
+    def comment(
+        self,
+        author: str,
+        author_role: str,
+        visibility: str,
+        body: str,
+        at: datetime,
+        channel: str = "web",
+        message_id: str | None = None,
+    ) -> None:
+        """A reply or note; a requester's public reply wakes the ticket (SPEC §8 ⇄), and the
+        desk's first public answer means someone is working on it."""
+        self.check_not_closed()
+        if visibility not in VISIBILITIES:
+            raise ValueError(f"visibility must be one of {VISIBILITIES}, not {visibility!r}")
+        self._commented(author, author_role, visibility, body, at, channel, message_id)
+        if visibility != "public":
+            return
+        if author_role == "requester":
+            if self.status == "waiting_requester":
+                self.resume(author, at, "người yêu cầu đã trả lời / the requester replied")
+            elif self.status == "resolved":
+                self.reopen(author, at, "người yêu cầu đã trả lời / the requester replied")
+        elif self.status in ("new", "reopened"):
+            self.start(author, at, "trả lời đầu tiên / first public answer")
+
+    @event("Commented")
+    def _commented(
+        self,
+        author: str,
+        author_role: str,
+        visibility: str,
+        body: str,
+        at: datetime,
+        channel: str,
+        message_id: str | None,
+    ) -> None:
+        if message_id:
+            self.message_ids.append(message_id)
+
+    @event("EmailReceived")
+    def record_email(
+        self,
+        message_id: str | None,
+        sender: str,
+        sender_name: str,
+        subject: str,
+        text: str,
+        html: str | None,
+        received_at: datetime,
+        to: list[str],
+        cc: list[str],
+        in_reply_to: str | None,
+        references: list[str],
+        threading: str,
+        acknowledge: bool,
+    ) -> None:
+        """The whole message as received; the description or comment keeps only the new text."""
+        if message_id and message_id not in self.message_ids:
+            self.message_ids.append(message_id)
+
+    @event("AttachmentAdded")
+    def add_attachment(
+        self,
+        attachment_id: str,
+        filename: str,
+        content_type: str,
+        size: int,
+        sha256: str,
+        stored: bool,
+        at: datetime,
+        source: str,
+        refused_reason: str,
+    ) -> None:
+        self.attachment_ids.append(attachment_id)
+
+    def mark_undeliverable(
+        self, address: str, bounced_message_id: str, reason: str, at: datetime
+    ) -> bool:
+        """Record a bounce of our mail; False when this address was already marked."""
+        address = address.lower()
+        if address in self.undeliverable:
+            return False
+        self._undeliverable(address, bounced_message_id, reason, at)
+        return True
+
+    @event("RequesterUndeliverable")
+    def _undeliverable(self, address: str, bounced_message_id: str, reason: str, at: datetime) -> None:
+        self.undeliverable.append(address)

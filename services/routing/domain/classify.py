@@ -44,6 +44,8 @@ _IDENTIFIER_FACTOR = 0.3
 #: Topic words outweigh a named application only when they weigh this many times more
 #: ("máy tính tại bộ phận một cửa bị nhiễm virus" is about the computer, not DVC).
 _TOPIC_OVER_APPLICATION = 2.0
+#: Two scores within this factor are "about the same": the model arbitrates between them.
+_CLOSE = 1.5
 #: A topic this strong (a fault said of it, or named twice) overrides the requester's pick.
 _STRONG_TOPIC = 2.0
 #: The model names an application only when this sure of it.
@@ -99,23 +101,31 @@ def classify(
 
 
 def ticket_type_of(text: str) -> TicketType:
-    """The cue words alone: the first cue decides.
+    """The cue words alone (no model): an incident unless the text asks or proposes."""
+    return _cue_type(tokenize(text)) or "incident"
+
+
+def _cue_type(tokens: Tokens) -> TicketType | None:
+    """The type the cue words state, if any.
 
     "góp ý: nên cho NSD tự reset mật khẩu" is a proposal; a proposal word directly before a
     request ("đề xuất cấp quyền cho anh A") is the administrative way of asking, so the
-    request wins there. No cue: an incident.
+    request wins there. "Đề nghị cài…", "nhờ tạo…" ask for something to be done, unless the
+    same sentence reports a fault ("nhờ mở form bị lỗi").
     """
-    return _cue_type(text) or "incident"
-
-
-def _cue_type(text: str) -> TicketType | None:
-    text_words = words(text)
+    text_words = tokens.words
     request = cues.first_cue(text_words, cues.SERVICE_REQUEST)
     proposal = cues.first_cue(text_words, cues.PROPOSAL)
     if proposal and (request is None or proposal[1] + 2 < request[0]):
         return "proposal"
     if request:
         return "service_request"
+    asking = cues.request_intent(text_words)
+    if asking is not None:
+        sentence = tokens.sentence[asking[0]]
+        faults = cues.problem_spans(text_words)
+        if not any(tokens.sentence[start] == sentence for start, _ in faults):
+            return "service_request"
     return None
 
 
@@ -142,7 +152,7 @@ class _Decision:
         if picked and self.pick is None:
             self.reasons.append(f"picked application {picked!r} is not in the catalog")
         vocabulary = _vocabulary(catalog)
-        tokens = tokenize(text)
+        tokens = self.tokens = tokenize(text)
         self.app_scores = _scores(tokens, find_mentions(tokens, vocabulary.applications))
         self.topic_scores = _scores(tokens, find_mentions(tokens, vocabulary.topics))
         self.candidates = _ranked(self.app_scores)
@@ -170,18 +180,14 @@ class _Decision:
     # -- application and group ----------------------------------------------------------
 
     def _application_and_group(self) -> tuple[str | None, str, float, Source]:
-        topic = _ranked(self.topic_scores)[0] if self.topic_scores else None
+        topic = self._topic()
         if self.candidates:
             best, best_score = self.candidates[0]
-            if topic and topic[1] >= _TOPIC_OVER_APPLICATION * best_score:
-                self.reasons.append(
-                    f"topic words of group {topic[0]} (score {topic[1]}) outweigh the mention "
-                    f"of {best} (score {best_score})"
-                )
+            if topic and self._topic_outweighs(topic, best, best_score):
                 return self._by_topic(topic)
             return self._by_application(best, best_score)
         if self.pick:
-            if topic and topic[1] >= _STRONG_TOPIC and topic[0] != self._group_of(self.pick):
+            if topic and topic[1] >= _STRONG_TOPIC:
                 self.reasons.append(
                     f"the text names no application but clearly speaks of group {topic[0]}"
                     f" (score {topic[1]}), not of the picked {self.pick}"
@@ -192,6 +198,49 @@ class _Decision:
         if topic:
             return self._by_topic(topic)
         return self._by_model()
+
+    def _topic(self) -> tuple[str, float] | None:
+        """The best topic; between two close ones, the one the model prefers."""
+        ranked = _ranked(self.topic_scores)
+        if not ranked:
+            return None
+        if len(ranked) > 1 and ranked[1][1] * _CLOSE >= ranked[0][1]:
+            preferred = self._model_group()
+            if preferred == ranked[1][0]:
+                self.reasons.append(
+                    f"topics of {ranked[0][0]} and {ranked[1][0]} weigh about the same;"
+                    f" the model reads {preferred}"
+                )
+                return ranked[1]
+        return ranked[0]
+
+    def _topic_outweighs(self, topic: tuple[str, float], best: str, best_score: float) -> bool:
+        """Topic words of another group beat a named application when far heavier, or when
+        about as heavy and the model reads the topic's group ("em gửi yêu cầu qua hotrocntt
+        mà không nhận được mail" is about the request system)."""
+        group, score = topic
+        if group == self._group_of(best):
+            return False
+        if score >= _TOPIC_OVER_APPLICATION * best_score:
+            self.reasons.append(
+                f"topic words of group {group} (score {score}) outweigh the mention of"
+                f" {best} (score {best_score})"
+            )
+            return True
+        if score * _CLOSE >= best_score and self._model_group() == group:
+            self.reasons.append(
+                f"topic words of group {group} (score {score}) weigh about as much as the"
+                f" mention of {best} (score {best_score}), and the model reads {group}"
+            )
+            return True
+        return False
+
+    def _model_group(self) -> str | None:
+        """The model's group when it is sure enough to arbitrate, else None."""
+        prediction = self.prediction
+        if prediction is None or prediction.group.probability < self.min_confidence:
+            return None
+        return prediction.group.label
 
     def _by_application(self, best: str, best_score: float) -> tuple[str, str, float, Source]:
         pick = self.pick
@@ -255,7 +304,7 @@ class _Decision:
 
     def _type(self) -> TicketType:
         """Cue words first (explicit); else the model when sure; else an incident."""
-        cue = _cue_type(self.text)
+        cue = _cue_type(self.tokens)
         if cue is not None:
             self.reasons.append(f"type {cue}: cue words in the text")
             return cue
@@ -298,11 +347,12 @@ def _text_overrides_pick(best: str, best_score: float, pick: str, pick_score: fl
 def _scores(tokens: Tokens, mentions: list[Mention]) -> dict[str, float]:
     """Every mention adds its weight, raised near a fault cue and lowered where "it works".
 
-    A mention inside a "the screen says" phrase is no mention of a monitor.
+    A mention inside a "the screen says" phrase is no mention of a monitor, and "gửi ảnh qua
+    mail" says how the user writes, not what fails.
     """
     problems = cues.problem_spans(tokens.words)
     working = cues.find_cues(tokens.words, cues.WORKING)
-    display = cues.find_cues(tokens.words, cues.DISPLAY)
+    display = cues.find_cues(tokens.words, (*cues.DISPLAY, *cues.CHANNEL))
     scores: dict[str, float] = defaultdict(float)
     for mention in mentions:
         if any(start <= mention.start and mention.end <= end for start, end in display):

@@ -1,0 +1,113 @@
+"""Known errors and the monthly proposals digest (SPEC §4)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+from eventsourcing.application import AggregateNotFoundError
+from fastapi import APIRouter, Query
+from psycopg.rows import dict_row
+from pydantic import BaseModel, Field
+
+from libs.platform.outgoing_mail import new_message
+from services.escalation.api.ladder import Caller, LadderServices, Svc, _problem
+from services.escalation.domain.known_errors import KnownError, KnownErrorMove
+from services.escalation.domain.proposals import ProposalLine, digest_by_department, digest_mail
+
+router = APIRouter(tags=["known errors"])
+MAY_MOVE_KNOWN_ERRORS = ("specialist", "group_lead", "admin")
+
+
+class KnownErrorStatusBody(BaseModel):
+    status: Literal["fix_in_progress", "released"]
+    note: str = Field(default="", max_length=4000)
+
+
+@router.get("/known-errors")
+async def list_known_errors(svc: Svc, status: str | None = None) -> Any:
+    """Known errors with their linked tickets, newest first."""
+    async with svc.pool.connection() as conn:
+        cur = conn.cursor(row_factory=dict_row)
+        await cur.execute(
+            f"SELECT id::text, number, application, department, title, status, note,"
+            f' tickets::text[] AS tickets, opened_at, updated_at FROM "{svc.schema}".known_errors'
+            " WHERE %s::text IS NULL OR status = %s ORDER BY opened_at DESC",
+            (status, status),
+        )
+        return {"data": await cur.fetchall()}
+
+
+@router.post("/known-errors/{known_error_id}/status")
+async def move_known_error(
+    known_error_id: str, body: KnownErrorStatusBody, svc: Svc, actor: Caller
+) -> Any:
+    """open → fix_in_progress → released; on release every linked requester is told."""
+    if actor.role not in MAY_MOVE_KNOWN_ERRORS:
+        return _problem(
+            403, "forbidden", "Authorization", f"the {actor.role} role cannot change a known error"
+        )
+
+    def move() -> dict[str, Any]:
+        known_error: KnownError = svc.app.repository.get(uuid.UUID(known_error_id))
+        known_error.move_to(body.status, body.note, actor.name, datetime.now(UTC))
+        svc.app.save(known_error)
+        return {
+            "id": known_error_id,
+            "number": known_error.number,
+            "status": known_error.status,
+            "tickets": known_error.tickets,
+        }
+
+    try:
+        return await asyncio.to_thread(move)
+    except (AggregateNotFoundError, ValueError):
+        return _problem(404, "not_found", "known_error_id", f"no known error {known_error_id}")
+    except KnownErrorMove as error:
+        return _problem(409, "invalid_move", "status", str(error))
+
+
+def _month(month: str) -> tuple[date, date]:
+    year, number = (int(p) for p in month.split("-"))
+    start = date(year, number, 1)
+    end = date(year + (number == 12), number % 12 + 1, 1)
+    return start, end
+
+
+Month = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+
+
+async def _proposals(svc: LadderServices, month: str) -> list[ProposalLine]:
+    start, end = _month(month)
+    async with svc.pool.connection() as conn:
+        cur = await conn.execute(
+            f"SELECT ticket_id::text, number, subject, application, province, received_at"
+            f' FROM "{svc.schema}".ticket_facts WHERE type = %s AND received_at >= %s'
+            " AND received_at < %s ORDER BY received_at",
+            ("proposal", start, end),
+        )
+        rows = await cur.fetchall()
+    return [ProposalLine(*row) for row in rows]
+
+
+@router.get("/proposals/digest")
+async def proposals_digest(month: Month, svc: Svc) -> Any:
+    """The month's proposals (góp ý, đề xuất) gathered per responsible department."""
+    lines = await _proposals(svc, month)
+    return {"month": month, "departments": digest_by_department(lines, svc.catalog)}
+
+
+@router.post("/proposals/digest/send")
+async def send_proposals_digest(month: Month, svc: Svc, actor: Caller) -> Any:
+    """Mail each department its digest, in Vietnamese; sending twice sends nothing new."""
+    if actor.role not in ("admin", "integration", "group_lead"):
+        return _problem(403, "forbidden", "Authorization", "only leads and admins send digests")
+    digest = digest_by_department(await _proposals(svc, month), svc.catalog)
+    sent = 0
+    for entry in digest:
+        subject, body = digest_mail(month, entry)
+        message = new_message(entry["email"], subject, body)
+        sent += await svc.mail.send(message, dedupe_key=f"digest:{month}:{entry['department']}")
+    return {"month": month, "departments": len(digest), "sent": sent}
