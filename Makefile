@@ -33,6 +33,11 @@ format: install
 
 bench: install
 	$(BIN)/python -m bench.submit
+	$(BIN)/python -m bench.routing
+	$(BIN)/python -m bench.mail
+
+eval: install
+	$(BIN)/python -m services.routing.evaluate
 
 clean:
 	rm -rf .hotro/test

@@ -117,6 +117,76 @@ class TicketCommented(EventData, frozen=True, kw_only=True):
     message_id: str | None = None
 
 
+class TicketAttachmentAdded(EventData, frozen=True, kw_only=True):
+    """A file given with a ticket or a reply; `stored` is False when the policy refused it
+    (mail cannot be answered with a 4xx, so a refused file is still recorded, with the reason)."""
+
+    TYPE: ClassVar[str] = "hotro.ticket.attachment_added.v1"
+    attachment_id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    stored: bool
+    at: datetime
+    source: str = "web"
+    refused_reason: str = ""
+
+
+class TicketEmailReceived(EventData, frozen=True, kw_only=True):
+    """A message that became this ticket or a comment on it, kept whole as text: `text` with
+    quoted history and signature; the ticket description or comment holds only the new text."""
+
+    TYPE: ClassVar[str] = "hotro.ticket.email_received.v1"
+    message_id: str | None
+    sender: str
+    sender_name: str
+    subject: str
+    text: str
+    html: str | None
+    received_at: datetime
+    to: list[str] = []
+    cc: list[str] = []
+    in_reply_to: str | None = None
+    references: list[str] = []
+    #: How it was threaded ("new ticket", "in-reply-to <…> belongs to YC-…").
+    threading: str = ""
+    #: True when the sender gets an automatic acknowledgement (never to robots: SPEC §2).
+    acknowledge: bool = False
+
+
+class TicketRequesterUndeliverable(EventData, frozen=True, kw_only=True):
+    """A message we sent about this ticket bounced: the address is marked undeliverable."""
+
+    TYPE: ClassVar[str] = "hotro.ticket.requester_undeliverable.v1"
+    address: str
+    bounced_message_id: str
+    reason: str
+    at: datetime
+
+
+class MailTakenIn(msgspec.Struct, frozen=True, kw_only=True):
+    """One inbound message and what intake made of it (SPEC §2, §7 `/inbound/email`).
+
+    Keyed by `mail_id`, not a ticket: a dead letter has no ticket. `replay` marks an admin's
+    re-run of a dead letter."""
+
+    TYPE: ClassVar[str] = "hotro.mail.taken_in.v1"
+    mail_id: str
+    message_id: str | None
+    outcome: str
+    reason: str
+    ticket_id: str | None
+    sender: str
+    subject: str
+    channel: str
+    raw_sha256: str
+    size: int
+    received_at: datetime
+    at: datetime
+    replay: bool = False
+
+
 class TicketTaken(EventData, frozen=True, kw_only=True):
     """Someone at the current tier takes the ticket to work on it (`assign`)."""
 
@@ -195,6 +265,54 @@ class KnownErrorChanged(EventData, frozen=True, kw_only=True):
     actor: str = ""
 
 
+class TicketReclassified(EventData, frozen=True, kw_only=True):
+    """An operator corrected routing's classification (SPEC §3.1); it also teaches the model."""
+
+    TYPE: ClassVar[str] = "hotro.ticket.reclassified.v1"
+    group: str
+    type: str
+    application: str | None
+    previous_group: str
+    previous_type: str
+    previous_application: str | None
+    actor: str
+    role: str
+    at: datetime
+    reason: str = ""
+
+
+class TicketLinked(EventData, frozen=True, kw_only=True):
+    """Another report of an outage: `ticket_id` becomes a child of `parent_id` (SPEC §3.4)."""
+
+    TYPE: ClassVar[str] = "hotro.ticket.linked.v1"
+    parent_id: str
+    automatic: bool
+    actor: str
+    at: datetime
+    similarity: float | None = None
+    reasons: list[str] = []
+
+
+class TicketUnlinked(EventData, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = "hotro.ticket.unlinked.v1"
+    parent_id: str
+    actor: str
+    at: datetime
+    reason: str = ""
+
+
+class TicketResolutionRequested(EventData, frozen=True, kw_only=True):
+    """The parent of this child was resolved: intake resolves the child (cause `duplicate`)
+    and tells its requester (SPEC §3.4). Routing asks; intake owns the status."""
+
+    TYPE: ClassVar[str] = "hotro.ticket.resolution_requested.v1"
+    parent_id: str
+    cause: str
+    at: datetime
+    parent_cause: str | None = None
+    note: str = ""
+
+
 CONTRACTS: dict[str, type[msgspec.Struct]] = {
     cls.TYPE: cls
     for cls in (
@@ -214,6 +332,10 @@ CONTRACTS: dict[str, type[msgspec.Struct]] = {
         TicketEmailReceived,
         TicketRequesterUndeliverable,
         MailTakenIn,
+        TicketReclassified,
+        TicketLinked,
+        TicketUnlinked,
+        TicketResolutionRequested,
     )
 }
 

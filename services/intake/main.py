@@ -9,11 +9,11 @@ from libs.catalog import load_catalog
 from libs.events.sinks import ProjectionSink
 from libs.events.topics import ESCALATION, INTAKE, ROUTING
 from libs.platform.service import ServiceKit, run_service
+from services.intake import bootstrap
 from services.intake.adapters import ticket_view
 from services.intake.adapters.store import IntakeApplication, TicketNumbers, to_contract
 from services.intake.adapters.tokens import Principal, TokenStore
-from services.intake.api import ladder_proxy, tickets
-from services.intake.api.deps import Services
+from services.intake.api import ladder_proxy, routing_proxy, tickets
 from services.intake.api.errors import install_error_handlers
 from services.intake.api.limits import limit_body_size
 
@@ -39,15 +39,17 @@ async def main() -> None:
     )
     await view_sink.ensure_tables()
     kit.consumer("intake.ticket-view", [INTAKE, ROUTING, ESCALATION], view_sink)
-    http = kit.http("Hotro gateway", [tickets.router, ladder_proxy.router])
+    http = kit.http("Hotro gateway", [tickets.router, ladder_proxy.router, routing_proxy.router])
     install_error_handlers(http)
     limit_body_size(http)
-    http.state.services = Services(
+    http.state.services = await bootstrap.wire(
+        kit,
+        http,
         app=app,
         catalog=catalog,
         numbers=numbers,
         queries=ticket_view.TicketQueries(pool, kit.schema),
-        tokens=tokens,
+        tokens_store=tokens,
     )
     await kit.run(http)
 

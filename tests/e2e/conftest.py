@@ -15,7 +15,13 @@ from tools.suite import ROOT, SERVICES, Suite
 
 
 @pytest.fixture(scope="module")
-def suite(infra: Infra) -> Iterator[Suite]:
+def suite_env() -> dict[str, str]:
+    """Extra environment for a module's services; a module overrides it (an IMAP server …)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def suite(infra: Infra, suite_env: dict[str, str]) -> Iterator[Suite]:
     name = f"e2e_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(infra.admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -23,12 +29,14 @@ def suite(infra: Infra) -> Iterator[Suite]:
         database_url=infra.url_for(name),
         bootstrap=infra.bootstrap,
         log_dir=ROOT / ".hotro" / "test" / name,
-        ports={service: free_port() for service in SERVICES},
+        # "smtp" becomes HOTRO_SMTP_PORT: intake's SMTP listener on a free port too.
+        ports={service: free_port() for service in (*SERVICES, "smtp")},
         admin_token=secrets.token_urlsafe(16),
         extra_env={
             "HOTRO_TOPIC_PREFIX": f"{name}.",
             "HOTRO_REBALANCE_TIMEOUT_S": "3",
             "HOTRO_SLA_SCAN_S": "1",
+            **suite_env,
         },
     )
     running.start_all()

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from libs.catalog.model import Catalog
-from services.escalation.domain.calendar import Calendar
+from services.escalation.domain.calendar import Calendar, CalendarRangeError
 from services.escalation.domain.escalation import TicketEscalation
 from services.escalation.domain.ladder import (
     Actor,
@@ -64,7 +64,10 @@ def place_routed_ticket(
     queue = "ito" if placement.tier == "ITO" else "default"
     policy = setup.catalog.policy_for(queue, priority, received_at)  # type: ignore[arg-type]
     clock = SlaClock.for_policy(policy, setup.calendars[policy.calendar]).start(received_at)
-    _record_clock(escalation, clock, now)
+    try:
+        _record_clock(escalation, clock, now)
+    except CalendarRangeError:
+        pass  # received before the calendar's first year (an old import): placed, no SLA
     return escalation
 
 

@@ -59,6 +59,9 @@ CREATE TABLE IF NOT EXISTS {s}.ticket_view (
 );
 ALTER TABLE {s}.ticket_view ADD COLUMN IF NOT EXISTS assignee text;
 ALTER TABLE {s}.ticket_view ADD COLUMN IF NOT EXISTS sla jsonb;
+ALTER TABLE {s}.ticket_view ADD COLUMN IF NOT EXISTS cause text;
+ALTER TABLE {s}.ticket_view ADD COLUMN IF NOT EXISTS attachments jsonb NOT NULL DEFAULT '[]';
+ALTER TABLE {s}.ticket_view ADD COLUMN IF NOT EXISTS undeliverable jsonb NOT NULL DEFAULT '[]';
 CREATE INDEX IF NOT EXISTS ticket_view_queue ON {s}.ticket_view (status, group_code, tier);
 CREATE INDEX IF NOT EXISTS ticket_view_handler ON {s}.ticket_view (handler, status);
 CREATE INDEX IF NOT EXISTS ticket_view_owner ON {s}.ticket_view (owner, status);
@@ -231,21 +234,100 @@ async def _sla_updated(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
     )
 
 
+# --- routing's corrections and outage links ---------------------------------------------
+
+
+async def _reclassified(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
+    """An operator's correction replaces routing's labels; the classification says so."""
+    d = e.data
+    await _ensure_row(conn, s, e.subject)
+    source = {"source": "operator", "confidence": 1.0, "reclassified_by": d.get("actor")}
+    await conn.execute(
+        f"UPDATE {s}.ticket_view SET group_code = %s, type = %s, application = %s,"
+        " classification = COALESCE(classification, '{}'::jsonb) || %s,"
+        " updated_at = GREATEST(updated_at, %s) WHERE id = %s",
+        (d["group"], d["type"], d.get("application"), Jsonb(source), e.time, e.subject),
+    )
+
+
+async def _linked(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
+    await _ensure_row(conn, s, e.subject)
+    await conn.execute(
+        f"UPDATE {s}.ticket_view SET parent = %s, updated_at = GREATEST(updated_at, %s)"
+        " WHERE id = %s",
+        (e.data["parent_id"], e.time, e.subject),
+    )
+
+
+async def _unlinked(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
+    await conn.execute(
+        f"UPDATE {s}.ticket_view SET parent = NULL, updated_at = GREATEST(updated_at, %s)"
+        " WHERE id = %s AND parent = %s",
+        (e.time, e.subject, e.data["parent_id"]),
+    )
+
+
+# --- intake's lifecycle, files and mail -------------------------------------------------
+
+
+async def _status_changed(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
+    """Intake owns the status and its events arrive in order: set as told (reopening goes
+    back), unlike the late-arriving stages of other services that only advance it."""
+    d = e.data
+    await _ensure_row(conn, s, e.subject)
+    await conn.execute(
+        f"UPDATE {s}.ticket_view SET status = %s,"
+        " cause = CASE WHEN %s = 'resolved' THEN %s WHEN %s = 'reopened' THEN NULL ELSE cause END,"
+        " updated_at = GREATEST(updated_at, %s) WHERE id = %s",
+        (d["status"], d["status"], d.get("cause"), d["status"], e.time, e.subject),
+    )
+
+
+async def _attachment_added(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
+    d = e.data
+    keep = ("attachment_id", "filename", "content_type", "size", "sha256", "stored")
+    attachment = {k: d.get(k) for k in keep} | {
+        "source": d.get("source"),
+        "refused_reason": d.get("refused_reason"),
+    }
+    await _ensure_row(conn, s, e.subject)
+    await conn.execute(
+        f"UPDATE {s}.ticket_view SET attachments = attachments || %s WHERE id = %s"
+        " AND NOT attachments @> %s",
+        (Jsonb([attachment]), e.subject, Jsonb([{"attachment_id": d["attachment_id"]}])),
+    )
+
+
+async def _undeliverable(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
+    await _ensure_row(conn, s, e.subject)
+    await conn.execute(
+        f"UPDATE {s}.ticket_view SET undeliverable = undeliverable || %s WHERE id = %s"
+        " AND NOT undeliverable @> %s",
+        (Jsonb([e.data["address"]]), e.subject, Jsonb([e.data["address"]])),
+    )
+
+
 _HANDLERS = {
     "hotro.ticket.submitted.v1": _submitted,
     "hotro.ticket.routed.v1": _routed,
+    "hotro.ticket.reclassified.v1": _reclassified,
+    "hotro.ticket.linked.v1": _linked,
+    "hotro.ticket.unlinked.v1": _unlinked,
     "hotro.ticket.assigned.v1": _assigned,
     "hotro.ticket.taken.v1": _ladder_moved,
     "hotro.ticket.escalated.v1": _ladder_moved,
     "hotro.ticket.returned.v1": _ladder_moved,
     "hotro.ticket.sla_updated.v1": _sla_updated,
+    "hotro.ticket.status_changed.v1": _status_changed,
+    "hotro.ticket.attachment_added.v1": _attachment_added,
+    "hotro.ticket.requester_undeliverable.v1": _undeliverable,
 }
 
 VIEW_COLUMNS = (
     "id, number, status, channel, subject, description, requester, unit_code, unit_kind,"
     " province, application, picked_application, group_code, type, priority, tier, owner,"
     " handler, first_handler, classification, parent, received_at, submitted_at, updated_at,"
-    " assignee, sla"
+    " assignee, sla, cause, attachments, undeliverable"
 )
 
 

@@ -8,10 +8,15 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from libs.catalog.model import Catalog
+from services.intake.adapters.blobs import BlobStore
+from services.intake.adapters.directory import RequesterDirectory
+from services.intake.adapters.mail_index import MailQueries
 from services.intake.adapters.store import IntakeApplication, TicketNumbers
 from services.intake.adapters.ticket_view import TicketQueries
 from services.intake.adapters.tokens import Principal, TokenStore
 from services.intake.api.errors import FieldError
+from services.intake.service_layer.mail_intake import MailIntake
+from services.intake.service_layer.submissions import Submissions
 
 
 @dataclass
@@ -21,6 +26,11 @@ class Services:
     numbers: TicketNumbers
     queries: TicketQueries
     tokens: TokenStore
+    blobs: BlobStore
+    directory: RequesterDirectory
+    submissions: Submissions
+    mail: MailIntake
+    mail_queries: MailQueries
 
 
 def get_services(request: Request) -> Services:

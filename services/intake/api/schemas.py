@@ -15,16 +15,29 @@ Priority = Literal["P1", "P2", "P3", "P4"]
 MAX_DESCRIPTION = 20_000
 
 
-class DeclaredUnitIn(BaseModel):
+class _Input(BaseModel):
+    """Request bodies: no NUL anywhere (PostgreSQL text cannot hold it; no client means it)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def no_nul(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
+
+
+class DeclaredUnitIn(_Input):
     model_config = ConfigDict(extra="forbid")
     kind: UnitKind
     province: str | None = Field(default=None, max_length=100)
     name: str = Field(min_length=1, max_length=300)
 
 
-class RequesterIn(BaseModel):
+class RequesterIn(_Input):
+    """A directory user may give only `email`; others give `name` and a unit."""
+
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     phone: str | None = Field(default=None, max_length=30, pattern=r"^[0-9+()\-.\s]{6,30}$")
     unit_code: str | None = Field(default=None, max_length=64)
@@ -34,12 +47,14 @@ class RequesterIn(BaseModel):
     def one_unit(self) -> RequesterIn:
         if self.unit_code and self.unit and self.unit.kind != "budget_unit":
             raise ValueError("give either unit_code or a declared unit, not both")
-        if not self.unit_code and not self.unit:
-            raise ValueError("unit_code or a declared unit {kind, province, name} is required")
+        if not self.unit_code and not self.unit and not self.email:
+            raise ValueError(
+                "give a directory e-mail, a unit_code or a declared unit {kind, province, name}"
+            )
         return self
 
 
-class TicketCreate(BaseModel):
+class TicketCreate(_Input):
     model_config = ConfigDict(extra="forbid")
     channel: Channel = "web"
     requester: RequesterIn
@@ -97,6 +112,9 @@ class TicketPublic(BaseModel):
     received_at: datetime | None = None
     submitted_at: datetime | None = None
     updated_at: datetime | None = None
+    attachments: list[dict[str, Any]] = []
+    undeliverable: list[str] = []
+    cause: str | None = None
     history: list[dict[str, Any]] = []
 
 
@@ -105,3 +123,138 @@ class TicketsPublic(BaseModel):
     count: int
     limit: int
     offset: int
+
+
+# --- operator actions (SPEC §7) -----------------------------------------------------------
+
+Cause = Literal[
+    "user_error", "software_bug", "infrastructure", "configuration", "data", "duplicate",
+    "fulfilled",
+]  # fmt: skip
+
+
+class CommentCreate(_Input):
+    model_config = ConfigDict(extra="forbid")
+    body: str = Field(min_length=1, max_length=MAX_DESCRIPTION)
+    visibility: Literal["public", "internal"] = "public"
+
+    @field_validator("body")
+    @classmethod
+    def body_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("body must not be blank")
+        return value
+
+
+class StatusChange(_Input):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(default="", max_length=2000)
+
+
+class Resolution(_Input):
+    model_config = ConfigDict(extra="forbid")
+    cause: Cause
+    reason: str = Field(default="", max_length=MAX_DESCRIPTION)
+
+
+class TicketState(BaseModel):
+    id: str
+    number: str
+    status: str
+
+
+# --- channels ------------------------------------------------------------------------------
+
+
+class PhoneCallCreate(_Input):
+    """A call an operator logs: who called, the number to call back, what was said."""
+
+    model_config = ConfigDict(extra="forbid")
+    caller: RequesterIn
+    callback_number: str = Field(max_length=30, pattern=r"^[0-9+()\-.\s]{6,30}$")
+    subject: str = Field(min_length=1, max_length=250)
+    notes: str = Field(default="", max_length=MAX_DESCRIPTION)
+    application_code: str | None = Field(default=None, max_length=32)
+    priority: Priority = "P3"
+    called_at: datetime | None = None
+
+    @field_validator("subject")
+    @classmethod
+    def subject_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("subject must not be blank")
+        return value.strip()
+
+    @field_validator("called_at")
+    @classmethod
+    def aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("called_at needs a UTC offset, e.g. 2026-11-29T08:00:00+07:00")
+        return value
+
+
+class InboundOutcome(BaseModel):
+    outcome: Literal["ticket", "comment", "ignored", "dead_letter"]
+    mail_id: str
+    reason: str
+    ticket_id: str | None = None
+    number: str | None = None
+
+
+class MailPublic(BaseModel):
+    mail_id: str
+    message_id: str | None = None
+    outcome: str
+    reason: str
+    ticket_id: str | None = None
+    sender: str | None = None
+    subject: str | None = None
+    channel: str | None = None
+    raw_sha256: str | None = None
+    size: int | None = None
+    received_at: datetime | None = None
+    updated_at: datetime | None = None
+    replays: int = 0
+
+
+class MailsPublic(BaseModel):
+    data: list[MailPublic]
+    count: int
+    limit: int
+    offset: int
+
+
+class ImportRejection(BaseModel):
+    line: int
+    reason: str
+
+
+class ImportResult(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
+    rejected: list[ImportRejection]
+
+
+Role = Literal[
+    "requester", "province_it", "group_agent", "group_lead", "specialist", "analyst",
+    "integration", "admin",
+]  # fmt: skip
+
+
+class TokenCreate(_Input):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+    province: str | None = Field(default=None, max_length=16)
+    group: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class TokenIssued(BaseModel):
+    token: str
+    name: str
+    role: str
+    province: str | None = None
+    group: str | None = None
+    email: str | None = None

@@ -1,4 +1,4 @@
-"""`/api/v1/tickets`: submit, read one, queue views (SPEC §7)."""
+"""`/api/v1/tickets`: submit (JSON, or multipart with files), read one, queue views (SPEC §7)."""
 
 from __future__ import annotations
 
@@ -6,58 +6,68 @@ import asyncio
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from eventsourcing.persistence import IntegrityError
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
-from libs.catalog.requester import UnknownUnit, resolve_requester_unit
 from libs.platform.eventstore import derived_id
 from services.intake.adapters.tokens import Principal
 from services.intake.api.deps import CurrentUser, OptionalUser, Services, get_services
 from services.intake.api.errors import FieldError
 from services.intake.api.schemas import TicketCreate, TicketCreated, TicketPublic, TicketsPublic
+from services.intake.api.uploads import read_uploads, ticket_request_body
+from services.intake.domain.access import TicketScope, can_read, sees_internal_notes
 from services.intake.domain.ticket import Ticket
+from services.intake.service_layer.requesters import RequesterProblem, resolve_requester
+from services.intake.service_layer.submissions import IncomingFile, NewTicket
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 Svc = Annotated[Services, Depends(get_services)]
 
+#: Channels a member of the public may use; the others are logged by the desk or a gateway.
+PUBLIC_CHANNELS = ("web",)
+CHANNEL_ROLES = frozenset({"province_it", "group_agent", "group_lead", "integration", "admin"})
 
-def _check_catalog(svc: Services, body: TicketCreate) -> tuple[str, str | None]:
-    catalog = svc.catalog
-    if body.application_code and body.application_code.upper() not in catalog.applications:
+
+def check_application(svc: Services, code: str | None) -> str | None:
+    if code and code.strip().upper() not in svc.catalog.applications:
         raise FieldError(
-            ("body", "application_code"),
-            f"unknown application code {body.application_code!r}",
-            kind="unknown_code",
+            ("body", "application_code"), f"unknown application code {code!r}", kind="unknown_code"
         )
-    declared = body.requester.unit
+    return code.strip().upper() if code else None
+
+
+async def requester_of(
+    svc: Services, given: dict[str, Any], loc: tuple[str, ...]
+) -> tuple[dict[str, Any], str | None, str | None]:
     try:
-        unit = resolve_requester_unit(
-            catalog,
-            unit_code=body.requester.unit_code.strip().upper()
-            if body.requester.unit_code
-            else None,
-            declared=declared.model_dump() if declared else None,
-        )
-    except UnknownUnit as error:
+        found = await resolve_requester(given, svc.directory, svc.catalog)
+    except RequesterProblem as problem:
         raise FieldError(
-            ("body", "requester", *error.field.split(".")), error.reason, kind="unknown_code"
-        ) from error
-    return unit.kind, unit.province
+            (*loc, *problem.field.split(".")), problem.reason, kind="unknown_code"
+        ) from problem
+    return found.requester, found.unit_kind, found.province
 
 
-@router.post("", status_code=201, response_model=TicketCreated)
+@router.post(
+    "",
+    status_code=201,
+    response_model=TicketCreated,
+    openapi_extra=ticket_request_body(),
+)
 async def submit_ticket(
-    body: TicketCreate,
+    request: Request,
     svc: Svc,
     user: OptionalUser,
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> TicketCreated:
-    """Submit a ticket; a retry with the same Idempotency-Key returns the same ticket."""
+    """Submit a ticket (JSON, or multipart: `ticket` JSON + `attachments` files); a retry
+    with the same Idempotency-Key returns the same ticket."""
+    body, files = await _read_submission(request, svc)
     if body.received_at is not None and (user is None or user.role not in ("integration", "admin")):
         raise FieldError(
             ("body", "received_at"),
@@ -65,10 +75,23 @@ async def submit_ticket(
             status=403,
             kind="forbidden",
         )
-    unit_kind, unit_province = _check_catalog(svc, body)
-    requester = body.requester.model_dump()
-    if requester["unit_code"]:
-        requester["unit_code"] = requester["unit_code"].strip().upper()
+    if body.channel not in PUBLIC_CHANNELS and (user is None or user.role not in CHANNEL_ROLES):
+        raise FieldError(
+            ("body", "channel"),
+            f"channel {body.channel} is logged by the desk or a gateway, not submitted",
+            status=403,
+            kind="forbidden",
+        )
+    given = body.requester.model_dump()
+    if user is not None and user.role == "requester":
+        if given.get("email") and given["email"].lower() != (user.email or "").lower():
+            raise FieldError(
+                ("body", "requester", "email"), "a requester submits for themselves", status=403
+            )
+        given["email"] = user.email
+    application = check_application(svc, body.application_code)
+    requester, unit_kind, unit_province = await requester_of(svc, given, ("body", "requester"))
+    svc.submissions.check_files(files)
     submission = {
         "subject": body.subject,
         "description": body.description,
@@ -82,30 +105,51 @@ async def submit_ticket(
             response.headers["Idempotent-Replayed"] = "true"
             return existing
     received_at = body.received_at or datetime.now(UTC)
-    number = await svc.numbers.next(received_at.astimezone(VN).year)
-    ticket = Ticket(
-        id=ticket_id,
-        number=number,
-        channel=body.channel,
-        requester=requester,
-        subject=body.subject,
-        description=body.description,
-        received_at=received_at,
-        application_code=body.application_code.upper() if body.application_code else None,
-        priority=body.priority,
-        unit_kind=unit_kind,
-        unit_province=unit_province,
-        submitted_by=user.name if user else "public",
+    ticket = await svc.submissions.open_ticket(
+        ticket_id,
+        NewTicket(
+            channel=body.channel,
+            requester=requester,
+            subject=body.subject,
+            description=body.description,
+            received_at=received_at,
+            application_code=application,
+            priority=body.priority,
+            unit_kind=unit_kind,
+            unit_province=unit_province,
+            submitted_by=user.name if user else "public",
+        ),
     )
+    await svc.submissions.attach(ticket, files, "web", received_at)
     try:
-        await asyncio.to_thread(svc.app.save, ticket)
+        await svc.submissions.save(ticket)
     except IntegrityError:
         existing = await _existing(svc, ticket_id, submission)
         if existing is None:
             raise
         response.headers["Idempotent-Replayed"] = "true"
         return existing
-    return TicketCreated(id=str(ticket.id), number=number, status=ticket.status)
+    return TicketCreated(id=str(ticket.id), number=ticket.number, status=ticket.status)
+
+
+async def _read_submission(
+    request: Request, svc: Services
+) -> tuple[TicketCreate, list[IncomingFile]]:
+    content_type = request.headers.get("content-type", "")
+    files: list[IncomingFile] = []
+    if content_type.startswith("multipart/form-data"):
+        fields, files = await read_uploads(request, svc.submissions.policy.max_files)
+        raw = fields.get("ticket")
+        if raw is None:
+            raise FieldError(("body", "ticket"), "a multipart submission needs a `ticket` field")
+    else:
+        raw = (await request.body()).decode("utf-8", errors="replace")
+    try:
+        return TicketCreate.model_validate_json(raw or "null"), files
+    except ValidationError as error:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)]
+        ) from error
 
 
 async def _existing(
@@ -125,13 +169,17 @@ async def _existing(
     return TicketCreated(id=str(ticket.id), number=ticket.number, status=ticket.status)
 
 
+def scope_of(row: dict[str, Any]) -> TicketScope:
+    return TicketScope(
+        province=row.get("province"),
+        group=row.get("group_code"),
+        requester_email=(row.get("requester") or {}).get("email"),
+    )
+
+
 def _visible(user: Principal, row: dict[str, Any]) -> bool:
     """Province staff see their province only; requesters their own tickets (SPEC §8)."""
-    if user.role == "province_it":
-        return row.get("province") == user.province
-    if user.role == "requester":
-        return (row.get("requester") or {}).get("email") == user.email
-    return True
+    return can_read(user, scope_of(row))
 
 
 def _public(row: dict[str, Any]) -> TicketPublic:
@@ -139,24 +187,54 @@ def _public(row: dict[str, Any]) -> TicketPublic:
     row["id"] = str(row["id"])
     row["group"] = row.pop("group_code", None)
     row["parent"] = str(row["parent"]) if row.get("parent") else None
+    row["attachments"] = row.get("attachments") or []
+    row["undeliverable"] = row.get("undeliverable") or []
     return TicketPublic(**row)
+
+
+def _for(user: Principal, row: dict[str, Any]) -> dict[str, Any]:
+    """What this caller may see of a visible ticket: requesters never see internal notes."""
+    if sees_internal_notes(user):
+        return row
+    history = [
+        h
+        for h in row.get("history") or []
+        if not (
+            h["type"] == "hotro.ticket.commented.v1" and h["data"].get("visibility") != "public"
+        )
+    ]
+    return {**row, "history": history}
+
+
+async def visible_ticket(
+    svc: Services, user: Principal, id_or_number: str
+) -> dict[str, Any] | None:
+    """The ticket's view row (or, just submitted, its events) if `user` may read it."""
+    row = await svc.queries.one(id_or_number)
+    if row is None:
+        row = await _from_event_store(svc, id_or_number)
+    if row is None or not _visible(user, row):
+        return None
+    return row
+
+
+def not_found(id_or_number: str) -> JSONResponse:
+    return JSONResponse(
+        {
+            "error": "not_found",
+            "detail": [{"field": "id_or_number", "msg": f"no ticket {id_or_number}"}],
+        },
+        status_code=404,
+    )
 
 
 @router.get("/{id_or_number}", response_model=TicketPublic)
 async def read_ticket(id_or_number: str, svc: Svc, user: CurrentUser) -> Any:
     """One ticket: status, group, handler, SLA and its whole history in order."""
-    row = await svc.queries.one(id_or_number)
+    row = await visible_ticket(svc, user, id_or_number)
     if row is None:
-        row = await _from_event_store(svc, id_or_number)
-    if row is None or not _visible(user, row):
-        return JSONResponse(
-            {
-                "error": "not_found",
-                "detail": [{"field": "id_or_number", "msg": f"no ticket {id_or_number}"}],
-            },
-            status_code=404,
-        )
-    return _public(row)
+        return not_found(id_or_number)
+    return _public(_for(user, row))
 
 
 async def _from_event_store(svc: Services, id_or_number: str) -> dict[str, Any] | None:
@@ -165,6 +243,8 @@ async def _from_event_store(svc: Services, id_or_number: str) -> dict[str, Any] 
         ticket_id = uuid.UUID(id_or_number)
         ticket: Ticket = await asyncio.to_thread(svc.app.repository.get, ticket_id)
     except Exception:
+        return None
+    if not isinstance(ticket, Ticket):
         return None
     return {
         "id": ticket.id,
@@ -189,20 +269,21 @@ async def _from_event_store(svc: Services, id_or_number: str) -> dict[str, Any] 
 async def list_tickets(
     svc: Svc,
     user: CurrentUser,
-    status: str | None = None,
-    group: str | None = None,
-    tier: str | None = None,
-    province: str | None = None,
-    unit: str | None = None,
-    application: str | None = None,
-    channel: str | None = None,
-    parent: str | None = None,
+    status: Annotated[str | None, Query(max_length=40)] = None,
+    group: Annotated[str | None, Query(max_length=40)] = None,
+    tier: Annotated[str | None, Query(max_length=10)] = None,
+    province: Annotated[str | None, Query(max_length=40)] = None,
+    unit: Annotated[str | None, Query(max_length=64)] = None,
+    application: Annotated[str | None, Query(max_length=32)] = None,
+    channel: Annotated[str | None, Query(max_length=20)] = None,
+    parent: uuid.UUID | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> TicketsPublic:
-    """Queue views, paged, newest first; `q` ignores case and diacritics."""
-    filters = {
+    """Queue views, paged, newest first; `q` searches subject and description, ignoring case
+    and diacritics ("tabmis khong dang nhap duoc" finds "TABMIS không đăng nhập được")."""
+    filters: dict[str, Any] = {
         "status": status,
         "group_code": group,
         "tier": tier,
@@ -213,8 +294,8 @@ async def list_tickets(
         "parent": parent,
     }
     if user.role == "province_it":
-        filters["province"] = user.province
+        filters["province"] = user.province or ""
     if user.role == "requester":
-        filters["requester->>'email'"] = user.email or ""
+        filters["lower(requester->>'email')"] = (user.email or "").lower()
     rows, total = await svc.queries.page(filters, q, limit, offset)
     return TicketsPublic(data=[_public(r) for r in rows], count=total, limit=limit, offset=offset)

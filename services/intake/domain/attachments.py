@@ -82,6 +82,10 @@ _CONTAINERS = {
 _EXECUTABLE_EXTENSIONS = frozenset(
     {"exe", "dll", "com", "bat", "cmd", "scr", "msi", "ps1", "vbs", "js", "jar", "sh", "lnk"}
 )
+#: Types whose content must show their signature (all binary types we know, but WebP's RIFF).
+_SIGNED_TYPES = frozenset(_EXTENSIONS.values()) - {"image/webp"} - {
+    "text/plain", "text/csv", "message/rfc822", "application/xml",
+}  # fmt: skip
 _TEXT_TYPES = frozenset({"text/plain", "text/csv", "message/rfc822", "application/xml"})
 
 
@@ -112,7 +116,9 @@ def attachment_id(ticket_id: str, sha256: str, filename: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"hotro:{ticket_id}:{sha256}:{filename}"))
 
 
-def check_file(filename: str, declared_type: str, data: bytes, policy: AttachmentPolicy) -> CheckedFile:
+def check_file(
+    filename: str, declared_type: str, data: bytes, policy: AttachmentPolicy
+) -> CheckedFile:
     """The file as it will be kept, or AttachmentRefused with the reason."""
     name = filename.strip() or "attachment"
     if len(data) > policy.max_bytes:
@@ -141,13 +147,15 @@ def content_type_of(filename: str, declared_type: str, data: bytes) -> str:
         raise AttachmentRefused(filename, f"content is {sniffed} but the name says .{extension}")
     if sniffed is not None:
         if by_name is not None and by_name != sniffed:
-            raise AttachmentRefused(filename, f"content is {sniffed} but the name says .{extension}")
+            raise AttachmentRefused(
+                filename, f"content is {sniffed} but the name says .{extension}"
+            )
         return sniffed
     guessed = by_name or (declared_type or "application/octet-stream").split(";")[0].strip().lower()
     if guessed in _TEXT_TYPES and b"\x00" in data[:8192]:
         raise AttachmentRefused(filename, f"binary content in a {guessed} file")
-    if guessed not in _TEXT_TYPES and guessed != "image/webp":
-        # A declared binary type whose signature we did not find: the sender's word only.
+    if guessed in _SIGNED_TYPES:
+        # A type we know the signature of, without it: the sender's word only.
         raise AttachmentRefused(filename, f"content does not look like {guessed}")
     if guessed == "image/webp" and not (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
         raise AttachmentRefused(filename, "content does not look like image/webp")
@@ -155,5 +163,5 @@ def content_type_of(filename: str, declared_type: str, data: bytes) -> str:
 
 
 def _is_bmp(data: bytes) -> bool:
-    """"BM" alone starts many text files; a real bitmap also has zero reserved bytes."""
+    """ "BM" alone starts many text files; a real bitmap also has zero reserved bytes."""
     return len(data) >= 26 and data[:2] == b"BM" and data[6:10] == b"\x00\x00\x00\x00"

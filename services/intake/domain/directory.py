@@ -21,6 +21,7 @@ from libs.catalog.model import Catalog
 from libs.catalog.requester import UnknownUnit, resolve_requester_unit
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _PHONE = re.compile(r"^[0-9+()\-.\s]{6,30}$")
 MAX_LINES = 100_000
 
@@ -60,7 +61,9 @@ def parse_directory(text: str, catalog: Catalog) -> tuple[list[DirectoryEntry], 
             rejected.append(Rejected(line, str(error)))
             continue
         if entry.email in first_line:
-            rejected.append(Rejected(line, f"email: {entry.email} is already on line {first_line[entry.email]}"))
+            rejected.append(
+                Rejected(line, f"email: {entry.email} is already on line {first_line[entry.email]}")
+            )
             continue
         first_line[entry.email] = line
         entries.append(entry)
@@ -88,12 +91,17 @@ def directory_entry(row: dict[str, Any], catalog: Catalog) -> DirectoryEntry:
         unit = resolve_requester_unit(catalog, unit_code=unit_code, declared=declared)
     except UnknownUnit as error:
         raise ValueError(f"{error.field}: {error.reason}") from error
-    cleaned = {k: _text(declared.get(k)) or None for k in ("kind", "province", "name")} if declared else None
+    cleaned = (
+        {k: _text(declared.get(k)) or None for k in ("kind", "province", "name")}
+        if declared
+        else None
+    )
     return DirectoryEntry(email, name, phone, unit.unit_code, cleaned, unit.kind, unit.province)
 
 
 def _text(value: Any) -> str:
-    return " ".join(str(value).split()) if value is not None else ""
+    """One clean line: control characters (NUL included) and runs of spaces removed."""
+    return " ".join(_CONTROL.sub(" ", str(value)).split()) if value is not None else ""
 
 
 def _json_lines(text: str) -> list[tuple[int, dict[str, Any] | str]]:
@@ -112,21 +120,34 @@ def _json_lines(text: str) -> list[tuple[int, dict[str, Any] | str]]:
 
 def _csv_rows(text: str) -> list[tuple[int, dict[str, Any] | str]]:
     reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in reader.fieldnames or []]
+    try:
+        header = [(h or "").strip().lower() for h in reader.fieldnames or []]
+    except csv.Error as error:
+        return [(1, f"not CSV: {error}")]
     if "email" not in header:
         return [(1, "header: a CSV file needs a header line with at least name,email,unit_code")]
     reader.fieldnames = header
     rows: list[tuple[int, dict[str, Any] | str]] = []
-    for row in reader:
-        if reader.line_num > MAX_LINES:
-            break
-        if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
-            continue
-        if row.get("unit_kind"):
-            row["unit"] = {
-                "kind": row.get("unit_kind"),
-                "province": row.get("unit_province"),
-                "name": row.get("unit_name"),
-            }
-        rows.append((reader.line_num, row))
-    return rows
+    try:
+        for row in reader:
+            if reader.line_num > MAX_LINES:
+                break
+            rows.append((reader.line_num, _declared_columns(row)))
+    except csv.Error as error:  # a broken quote or a stray CR ends what can be read
+        rows.append((reader.line_num + 1, f"not CSV: {error}"))
+    return [(n, r) for n, r in rows if not isinstance(r, dict) or _has_values(r)]
+
+
+def _has_values(row: dict[str, Any]) -> bool:
+    return any((v or "").strip() for v in row.values() if isinstance(v, str))
+
+
+def _declared_columns(row: dict[str, Any]) -> dict[str, Any]:
+    """`unit_kind,unit_province,unit_name` columns as the `unit` object JSON lines carry."""
+    if row.get("unit_kind"):
+        row["unit"] = {
+            "kind": row.get("unit_kind"),
+            "province": row.get("unit_province"),
+            "name": row.get("unit_name"),
+        }
+    return row

@@ -50,7 +50,9 @@ def ids_to_look_up(parsed: ParsedMail) -> list[str]:
 
 def numbers_to_look_up(parsed: ParsedMail, our_domain: str) -> list[str]:
     numbers = [parsed.ticket_number_in_subject or ""]
-    numbers += [ticket_number_in_our_message_id(i, our_domain) or "" for i in ids_to_look_up(parsed)]
+    numbers += [
+        ticket_number_in_our_message_id(i, our_domain) or "" for i in ids_to_look_up(parsed)
+    ]
     return list(dict.fromkeys(n for n in numbers if n))
 
 

@@ -16,6 +16,8 @@ from eventsourcing.domain import Aggregate, event
 from services.intake.domain.lifecycle import check_cause, next_status
 
 VISIBILITIES = ("public", "internal")
+#: Comment authors on the requester's side: the requester, and others copied in by mail.
+REQUESTER_SIDE = frozenset({"requester", "contact"})
 
 
 class TicketClosed(ValueError):
@@ -145,7 +147,9 @@ class Ticket(Aggregate):
         self._commented(author, author_role, visibility, body, at, channel, message_id)
         if visibility != "public":
             return
-        if author_role == "requester":
+        if author_role in REQUESTER_SIDE:
+            if author_role != "requester":
+                return  # someone copied in: their word is kept, the status is the requester's
             if self.status == "waiting_requester":
                 self.resume(author, at, "người yêu cầu đã trả lời / the requester replied")
             elif self.status == "resolved":
@@ -214,5 +218,7 @@ class Ticket(Aggregate):
         return True
 
     @event("RequesterUndeliverable")
-    def _undeliverable(self, address: str, bounced_message_id: str, reason: str, at: datetime) -> None:
+    def _undeliverable(
+        self, address: str, bounced_message_id: str, reason: str, at: datetime
+    ) -> None:
         self.undeliverable.append(address)

@@ -2,18 +2,19 @@
 
 `train/*.yaml` teaches the classifier; `holdout/*.yaml` is never trained on and is what
 `make eval` measures; `outages.yaml` holds the duplicate-linking scenarios. A mistake in a
-file (unknown application, group or type) stops the load with the file and entry named.
+file (unknown application, group or type) is a `CatalogError` naming the file and entry.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from libs.catalog.loader import catalog_dir
+from libs.catalog.loader import CatalogError, catalog_dir
 from libs.catalog.model import GROUP_CODES, Catalog
 from services.routing.domain.examples import LabelledTicket
 from services.routing.domain.outage_scenarios import Scenario, ScenarioReport
@@ -21,10 +22,6 @@ from services.routing.domain.outage_scenarios import Scenario, ScenarioReport
 TICKET_TYPES = ("incident", "service_request", "proposal")
 TRAIN = "train"
 HOLDOUT = "holdout"
-
-
-class CorpusError(ValueError):
-    """A labelled ticket or scenario that cannot be used, with where it is written."""
 
 
 def training_dir(folder: Path | str | None = None) -> Path:
@@ -35,19 +32,29 @@ def load_examples(
     catalog: Catalog, split: str = TRAIN, folder: Path | str | None = None
 ) -> list[LabelledTicket]:
     """Every labelled ticket of `split` (`train` or `holdout`), in file order."""
-    examples: list[LabelledTicket] = []
+    by_file = load_examples_by_file(catalog, split, folder)
+    return [example for examples in by_file.values() for example in examples]
+
+
+def load_examples_by_file(
+    catalog: Catalog, split: str = TRAIN, folder: Path | str | None = None
+) -> dict[str, list[LabelledTicket]]:
+    """The labelled tickets of `split`, by file name (without `.yaml`)."""
+    found: dict[str, list[LabelledTicket]] = {}
     for file in sorted((training_dir(folder) / split).glob("*.yaml")):
         entries = _read(file).get("tickets") or []
-        for index, entry in enumerate(entries):
-            examples.append(_example(catalog, entry, f"{file.name}: tickets[{index}]"))
-    return examples
+        found[file.stem] = [
+            _example(catalog, entry, _Where(file, f"tickets[{index}]"))
+            for index, entry in enumerate(entries)
+        ]
+    return found
 
 
 def load_scenarios(catalog: Catalog, folder: Path | str | None = None) -> list[Scenario]:
     file = training_dir(folder) / "outages.yaml"
     scenarios: list[Scenario] = []
     for index, entry in enumerate(_read(file).get("scenarios") or []):
-        where = f"{file.name}: scenarios[{index}]"
+        where = _Where(file, f"scenarios[{index}]")
         start = datetime.fromisoformat(str(entry["start"]))
         reports = [
             ScenarioReport(
@@ -64,23 +71,32 @@ def load_scenarios(catalog: Catalog, folder: Path | str | None = None) -> list[S
     return scenarios
 
 
+@dataclass(frozen=True)
+class _Where:
+    file: Path
+    entry: str
+
+    def error(self, reason: str) -> CatalogError:
+        return CatalogError(self.file, None, self.entry, reason)
+
+
 def _read(file: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
-        raise CorpusError(f"{file}: {error}") from error
+        raise CatalogError(file, None, "", str(error)) from error
     if not isinstance(data, dict):
-        raise CorpusError(f"{file}: expected a mapping")
+        raise CatalogError(file, 1, "", "expected a mapping")
     return data
 
 
-def _example(catalog: Catalog, entry: dict[str, Any], where: str) -> LabelledTicket:
+def _example(catalog: Catalog, entry: dict[str, Any], where: _Where) -> LabelledTicket:
     application = _application(catalog, entry.get("app"), where)
     group = catalog.applications[application].group if application else entry.get("group")
     if group not in GROUP_CODES:
-        raise CorpusError(f"{where}: group {group!r} is not one of {', '.join(GROUP_CODES)}")
+        raise where.error(f"group {group!r} is not one of {', '.join(GROUP_CODES)}")
     if entry.get("type") not in TICKET_TYPES:
-        raise CorpusError(f"{where}: type {entry.get('type')!r} is not one of {TICKET_TYPES}")
+        raise where.error(f"type {entry.get('type')!r} is not one of {', '.join(TICKET_TYPES)}")
     return LabelledTicket(
         text=str(entry["text"]),
         group=str(group),
@@ -90,9 +106,9 @@ def _example(catalog: Catalog, entry: dict[str, Any], where: str) -> LabelledTic
     )
 
 
-def _application(catalog: Catalog, code: Any, where: str) -> str | None:
+def _application(catalog: Catalog, code: Any, where: _Where) -> str | None:
     if code is None:
         return None
     if code not in catalog.applications:
-        raise CorpusError(f"{where}: {code!r} is not an application of the catalog")
+        raise where.error(f"{code!r} is not an application of the catalog")
     return str(code)

@@ -14,24 +14,23 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from libs.catalog.model import Catalog
-from libs.text import words
 from services.routing.domain import cues
 from services.routing.domain.learned import Prediction
 from services.routing.domain.mentions import (
     Mention,
-    Phrase,
+    PhraseIndex,
     Tokens,
     application_phrases,
     find_mentions,
     tokenize,
     topic_phrases,
 )
+from services.routing.domain.ticket_type import TicketType, type_of
 
 MODEL_VERSION = "rules-2"
 TRIAGE_GROUP = "SERVICE_DESK"
 
 Source = Literal["application_pick", "text_match", "topic", "model", "triage"]
-TicketType = Literal["incident", "service_request", "proposal"]
 
 #: A text that names another application with at least this score overrides the pick...
 _CLEAR_MENTION = 1.0
@@ -50,8 +49,6 @@ _CLOSE = 1.5
 _STRONG_TOPIC = 2.0
 #: The model names an application only when this sure of it.
 _MODEL_APPLICATION_AT = 0.6
-#: The model's type is taken over the cue words' default ("incident") when this sure.
-_MODEL_TYPE_AT = 0.5
 
 
 class TicketGuesser(Protocol):
@@ -77,8 +74,8 @@ class Classification:
 
 @dataclass(frozen=True)
 class _Vocabulary:
-    applications: list[Phrase]
-    topics: list[Phrase]
+    applications: PhraseIndex
+    topics: PhraseIndex
 
 
 _VOCABULARIES: dict[int, tuple[Catalog, _Vocabulary]] = {}
@@ -98,35 +95,6 @@ def classify(
     """
     decision = _Decision(text, catalog, picked_application, model, min_confidence)
     return decision.classification()
-
-
-def ticket_type_of(text: str) -> TicketType:
-    """The cue words alone (no model): an incident unless the text asks or proposes."""
-    return _cue_type(tokenize(text)) or "incident"
-
-
-def _cue_type(tokens: Tokens) -> TicketType | None:
-    """The type the cue words state, if any.
-
-    "góp ý: nên cho NSD tự reset mật khẩu" is a proposal; a proposal word directly before a
-    request ("đề xuất cấp quyền cho anh A") is the administrative way of asking, so the
-    request wins there. "Đề nghị cài…", "nhờ tạo…" ask for something to be done, unless the
-    same sentence reports a fault ("nhờ mở form bị lỗi").
-    """
-    text_words = tokens.words
-    request = cues.first_cue(text_words, cues.SERVICE_REQUEST)
-    proposal = cues.first_cue(text_words, cues.PROPOSAL)
-    if proposal and (request is None or proposal[1] + 2 < request[0]):
-        return "proposal"
-    if request:
-        return "service_request"
-    asking = cues.request_intent(text_words)
-    if asking is not None:
-        sentence = tokens.sentence[asking[0]]
-        faults = cues.problem_spans(text_words)
-        if not any(tokens.sentence[start] == sentence for start, _ in faults):
-            return "service_request"
-    return None
 
 
 class _Decision:
@@ -166,6 +134,7 @@ class _Decision:
 
     def classification(self) -> Classification:
         application, group, confidence, source = self._application_and_group()
+        ticket_type = self._type()
         return Classification(
             application,
             group,
@@ -174,7 +143,7 @@ class _Decision:
             self.version,
             self.candidates,
             tuple(self.reasons),
-            self._type(),
+            ticket_type,
         )
 
     # -- application and group ----------------------------------------------------------
@@ -219,15 +188,14 @@ class _Decision:
         about as heavy and the model reads the topic's group ("em gửi yêu cầu qua hotrocntt
         mà không nhận được mail" is about the request system)."""
         group, score = topic
-        if group == self._group_of(best):
-            return False
         if score >= _TOPIC_OVER_APPLICATION * best_score:
             self.reasons.append(
                 f"topic words of group {group} (score {score}) outweigh the mention of"
                 f" {best} (score {best_score})"
             )
             return True
-        if score * _CLOSE >= best_score and self._model_group() == group:
+        other_group = group != self._group_of(best)
+        if other_group and score * _CLOSE >= best_score and self._model_group() == group:
             self.reasons.append(
                 f"topic words of group {group} (score {score}) weigh about as much as the"
                 f" mention of {best} (score {best_score}), and the model reads {group}"
@@ -303,20 +271,10 @@ class _Decision:
     # -- type -----------------------------------------------------------------------------
 
     def _type(self) -> TicketType:
-        """Cue words first (explicit); else the model when sure; else an incident."""
-        cue = _cue_type(self.tokens)
-        if cue is not None:
-            self.reasons.append(f"type {cue}: cue words in the text")
-            return cue
-        prediction = self.prediction
-        if prediction is not None and prediction.type.probability >= _MODEL_TYPE_AT:
-            label = prediction.type.label
-            if label in ("service_request", "proposal"):
-                self.reasons.append(
-                    f"type {label}: model reads it ({prediction.type.probability:.2f})"
-                )
-                return label  # type: ignore[return-value]
-        return "incident"
+        ticket_type, why = type_of(self.tokens, lambda: self.prediction)
+        if why:
+            self.reasons.append(why)
+        return ticket_type
 
 
 def _vocabulary(catalog: Catalog) -> _Vocabulary:
@@ -326,7 +284,9 @@ def _vocabulary(catalog: Catalog) -> _Vocabulary:
         return cached[1]
     if len(_VOCABULARIES) > 16:
         _VOCABULARIES.clear()
-    vocabulary = _Vocabulary(application_phrases(catalog), topic_phrases(catalog))
+    vocabulary = _Vocabulary(
+        PhraseIndex(application_phrases(catalog)), PhraseIndex(topic_phrases(catalog))
+    )
     _VOCABULARIES[id(catalog)] = (catalog, vocabulary)
     return vocabulary
 

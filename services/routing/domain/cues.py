@@ -8,6 +8,7 @@ folded words after the chat abbreviations are spelled out. Positions are reporte
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import cache
 
 #: Chat abbreviations as they appear after folding ("đc" folds to "dc").
 ABBREVIATIONS: dict[str, tuple[str, ...]] = {
@@ -226,14 +227,24 @@ def spell_out(words: Sequence[str]) -> tuple[list[str], list[int]]:
 def find_cues(words: Sequence[str], phrases: Iterable[str]) -> list[Span]:
     """Spans (in `words` indexes, end exclusive) where any phrase occurs on word boundaries."""
     expanded, origin = spell_out(words)
-    spans: list[Span] = []
+    by_first = _by_first_word(tuple(phrases))
+    spans: set[Span] = set()
+    for start, word in enumerate(expanded):
+        for target in by_first.get(word, ()):
+            end = start + len(target)
+            if tuple(expanded[start:end]) == target:
+                spans.add((origin[start], origin[end - 1] + 1))
+    return sorted(spans)
+
+
+@cache
+def _by_first_word(phrases: tuple[str, ...]) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """The cue lists are constants: index each once by its first word."""
+    index: dict[str, list[tuple[str, ...]]] = {}
     for phrase in phrases:
-        target = phrase.split()
-        size = len(target)
-        for start in range(len(expanded) - size + 1):
-            if expanded[start : start + size] == target:
-                spans.append((origin[start], origin[start + size - 1] + 1))
-    return sorted(set(spans))
+        target = tuple(phrase.split())
+        index.setdefault(target[0], []).append(target)
+    return {first: tuple(targets) for first, targets in index.items()}
 
 
 def problem_spans(words: Sequence[str]) -> list[Span]:

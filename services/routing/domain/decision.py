@@ -79,6 +79,7 @@ class TicketRouting(Aggregate):
                 "Phân loại không thay đổi. / The ticket is already classified so."
             )
         self._reclassified(
+            ticket_id=self.ticket_id,
             group=group,
             type=type,
             application=application,
@@ -92,6 +93,7 @@ class TicketRouting(Aggregate):
     @event("Reclassified")
     def _reclassified(
         self,
+        ticket_id: str,
         group: str,
         type: str,
         application: str | None,
@@ -120,6 +122,7 @@ class TicketRouting(Aggregate):
     ) -> None:
         self.check_can_link_to(parent, has_children=has_children)
         self._linked(
+            ticket_id=self.ticket_id,
             parent_id=parent.ticket_id,
             automatic=automatic,
             similarity=similarity,
@@ -162,6 +165,7 @@ class TicketRouting(Aggregate):
     @event("Linked")
     def _linked(
         self,
+        ticket_id: str,
         parent_id: str,
         automatic: bool,
         similarity: float | None,
@@ -176,10 +180,14 @@ class TicketRouting(Aggregate):
             raise NothingToChange(
                 "Yêu cầu không liên kết với yêu cầu cha nào. / The ticket has no parent."
             )
-        self._unlinked(parent_id=self.parent_id, actor=actor, reason=reason, at=at)
+        self._unlinked(
+            ticket_id=self.ticket_id, parent_id=self.parent_id, actor=actor, reason=reason, at=at
+        )
 
     @event("Unlinked")
-    def _unlinked(self, parent_id: str, actor: str, reason: str, at: datetime) -> None:
+    def _unlinked(
+        self, ticket_id: str, parent_id: str, actor: str, reason: str, at: datetime
+    ) -> None:
         self.parent_id = None
 
     # -- the lifecycle, as heard from intake ---------------------------------------------------
@@ -188,10 +196,10 @@ class TicketRouting(Aggregate):
         """Open tickets take new reports; resolved and closed ones no longer do."""
         state = OPEN if status not in ("resolved", "closed") else status
         if state != self.status:
-            self._status_noted(status=state, at=at)
+            self._status_noted(ticket_id=self.ticket_id, status=state, at=at)
 
     @event("StatusNoted")
-    def _status_noted(self, status: str, at: datetime) -> None:
+    def _status_noted(self, ticket_id: str, status: str, at: datetime) -> None:
         self.status = status
 
     def request_resolution(
@@ -199,11 +207,15 @@ class TicketRouting(Aggregate):
     ) -> None:
         """SPEC §3.4: resolving the parent resolves the children (intake owns the status)."""
         self._resolution_requested(
-            parent_id=parent.ticket_id, parent_cause=cause, note=note, at=at
+            ticket_id=self.ticket_id,
+            parent_id=parent.ticket_id,
+            parent_cause=cause,
+            note=note,
+            at=at,
         )
 
     @event("ResolutionRequested")
     def _resolution_requested(
-        self, parent_id: str, parent_cause: str | None, note: str, at: datetime
+        self, ticket_id: str, parent_id: str, parent_cause: str | None, note: str, at: datetime
     ) -> None:
         pass

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from libs.catalog.model import DuplicatePolicy
 from services.routing.domain.examples import LabelledTicket
-from services.routing.domain.outage_scenarios import Scenario, ScenarioReport
+from services.routing.domain.outage_scenarios import Scenario
 from services.routing.domain.outages import OpenIncident, Report, parent_for
 
 #: text, picked application → (application, group, type) as routing decides them.
@@ -120,14 +120,8 @@ def replay(scenario: Scenario, read: Reader, policy: DuplicatePolicy) -> dict[st
     return parent_of
 
 
-def _with_report_at(incident: OpenIncident, at: object) -> OpenIncident:
-    return OpenIncident(
-        incident.ticket_id,
-        incident.application,
-        incident.received_at,
-        max(incident.last_report_at, at),  # type: ignore[type-var]
-        incident.text,
-    )
+def _with_report_at(incident: OpenIncident, at: datetime) -> OpenIncident:
+    return replace(incident, last_report_at=max(incident.last_report_at, at))
 
 
 def confusion_table(counts: Counter[tuple[str, str]], labels: Sequence[str]) -> list[str]:
@@ -142,25 +136,14 @@ def confusion_table(counts: Counter[tuple[str, str]], labels: Sequence[str]) -> 
 
 
 def per_group_rows(report: ClassificationReport) -> list[tuple[str, int, float, float, float]]:
-    rows: dict[str, tuple[str, int, float, float, float]] = defaultdict()
-    for group in [*report.groups, "all"]:
-        rows[group] = (
+    """(group, tickets, application, group and type accuracy) per true group, then "all"."""
+    return [
+        (
             group,
             report.group.total[group],
             report.application.rate(group),
             report.group.rate(group),
             report.type.rate(group),
         )
-    return list(rows.values())
-
-
-__all__ = [
-    "ClassificationReport",
-    "LinkReport",
-    "ScenarioReport",
-    "confusion_table",
-    "evaluate_classification",
-    "evaluate_linking",
-    "per_group_rows",
-    "replay",
-]
+        for group in [*report.groups, "all"]
+    ]

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from libs.catalog.model import Catalog, Signal
-from libs.text import fold, words
+from libs.text import words
 from services.routing.domain.cues import spell_out
 
 # A full stop only ends a sentence when followed by a space: "TP.HCM" and "v2.1" stay whole.
@@ -24,6 +24,11 @@ _SENTENCE_END = re.compile(r"[.!?;]+(?=\s|$)|\n")
 _CLAUSE_END = re.compile(r"[,:]|\b(?:nhung|but|tuy nhien|trong khi)\b", re.IGNORECASE)
 _RAW_WORD = re.compile(r"[A-Za-z0-9]+")
 _PARENTHETICAL = re.compile(r"\s*\([^)]*\)")
+
+#: A code written in capitals ("TABMIS", "TTLKB-T4", "ĐKTS") is the most specific thing a
+#: user can write; in lower case ("dtkb lan") only slightly less.
+CODE_IN_CAPITALS = 2.5
+CODE_IN_LOWER_CASE = 2.0
 
 
 @dataclass(frozen=True)
@@ -103,12 +108,6 @@ def phrase_weight(written: str, phrase_words: Sequence[str]) -> float:
     return min(1.75, 1.0 + 0.25 * (len(phrase_words) - 1)) + (0.25 if alnum >= 4 else 0.0)
 
 
-#: A code written in capitals ("TABMIS", "TTLKB-T4", "ĐKTS") is the most specific thing a
-#: user can write; in lower case ("dtkb lan") only slightly less.
-CODE_IN_CAPITALS = 2.5
-CODE_IN_LOWER_CASE = 2.0
-
-
 def _is_code(written: str) -> bool:
     letters = [c for c in written if c.isalpha()]
     return bool(letters) and not any(c.islower() for c in letters)
@@ -116,7 +115,7 @@ def _is_code(written: str) -> bool:
 
 def _phrases(key: str, names: Iterable[str], signals: Iterable[Signal] = ()) -> list[Phrase]:
     best: dict[tuple[str, ...], Phrase] = {}
-    candidates = [(name, None) for name in names]
+    candidates: list[tuple[str, float | None]] = [(name, None) for name in names]
     candidates += [(signal.phrase, signal.weight) for signal in signals]
     for written, weight in candidates:
         phrase_words = tuple(words(written))
@@ -160,22 +159,31 @@ def topic_phrases(catalog: Catalog) -> list[Phrase]:
     ]
 
 
-def find_mentions(tokens: Tokens | Sequence[str], phrases: Iterable[Phrase]) -> list[Mention]:
+class PhraseIndex:
+    """Phrases by their first word, and multi-word codes by their glued form ("ttlkbt4")."""
+
+    def __init__(self, phrases: Iterable[Phrase]) -> None:
+        self.by_first: dict[str, list[Phrase]] = defaultdict(list)
+        self.by_joined: dict[str, list[Phrase]] = defaultdict(list)
+        for phrase in phrases:
+            self.by_first[phrase.words[0]].append(phrase)
+            if len(phrase.words) > 1:
+                self.by_joined["".join(phrase.words)].append(phrase)
+
+
+def find_mentions(
+    tokens: Tokens | Sequence[str], phrases: PhraseIndex | Iterable[Phrase]
+) -> list[Mention]:
     """Every mention, longest name first; a shorter name inside a longer one is not counted again.
 
     A multi-word code is also found written as one word ("TTLKB-T4" as "ttlkbt4").
     """
     text_words = tokens.words if isinstance(tokens, Tokens) else tuple(tokens)
     upper = tokens.upper if isinstance(tokens, Tokens) else ()
-    by_first: dict[str, list[Phrase]] = defaultdict(list)
-    by_joined: dict[str, list[Phrase]] = defaultdict(list)
-    for phrase in phrases:
-        by_first[phrase.words[0]].append(phrase)
-        if len(phrase.words) > 1:
-            by_joined["".join(phrase.words)].append(phrase)
+    index = phrases if isinstance(phrases, PhraseIndex) else PhraseIndex(phrases)
     found: list[Mention] = []
     for i, word in enumerate(text_words):
-        for phrase in by_first.get(word, []):
+        for phrase in index.by_first.get(word, ()):
             end = i + len(phrase.words)
             if phrase.needs_capitals and not (upper and upper[i]):
                 continue
@@ -184,7 +192,7 @@ def find_mentions(tokens: Tokens | Sequence[str], phrases: Iterable[Phrase]) -> 
                 if phrase.capital_weight and upper and all(upper[i:end]):
                     weight = max(weight, phrase.capital_weight)
                 found.append(Mention(phrase.key, i, end, weight, " ".join(phrase.words)))
-        for phrase in by_joined.get(word, []):
+        for phrase in index.by_joined.get(word, ()):
             weight = phrase.weight
             if phrase.capital_weight and upper and upper[i]:
                 weight = max(weight, phrase.capital_weight)

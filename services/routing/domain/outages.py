@@ -156,10 +156,13 @@ BEGAN_EARLIER = (
     "last week",
 )
 
+#: Words that say nothing of the problem itself: polite forms, pronouns, "lỗi", "không".
 _NOT_CONTENT = frozenset(
-    "bao loi khong duoc bi da van con cua tu va cho voi khi thi la em anh chi a c oi nho "
-    "giup ho tro kiem tra xin de nghi tren trong cac ca don vi nay do dang rat moi roi "
-    "sang chieu nay gio h ma se o tai den di ra vao the nhung".split()
+    words(
+        "bao loi khong duoc bi da van con cua tu va cho voi khi thi la em anh chi a c oi nho "
+        "giup ho tro kiem tra xin de nghi tren trong cac ca don vi nay do dang rat moi roi "
+        "sang chieu nay gio h ma se o tai den di ra vao the nhung"
+    )
 )
 _OUTAGE = "outage"
 _UNKNOWN = "unknown"

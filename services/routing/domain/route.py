@@ -7,12 +7,19 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from libs.catalog.model import Catalog
+from libs.catalog.model import Catalog, PolicyVersion
 from libs.catalog.requester import RequesterUnit
-from services.routing.domain.classify import classify, ticket_type_of
+from services.routing.domain.classify import TicketGuesser, classify
 from services.routing.domain.first_handler import FirstHandler, first_handler_for
+from services.routing.domain.ticket_text import problem_text
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+class UnknownPolicy(ValueError):
+    def __init__(self, policy_id: str, known: list[str]) -> None:
+        super().__init__(f"no policy version {policy_id!r}; known: {', '.join(known)}")
+        self.policy_id = policy_id
 
 
 @dataclass(frozen=True)
@@ -23,6 +30,19 @@ class RoutingOutcome:
     classification: dict[str, Any]
     first_handler: FirstHandler
     reasons: list[str]
+    policy: PolicyVersion
+    #: What was classified: subject and description without signature or contact lines.
+    text: str
+
+
+def policy_for(catalog: Catalog, received_at: datetime, policy_id: str | None) -> PolicyVersion:
+    """The named version, else the one in force on `received_at`'s date in Vietnam."""
+    if policy_id:
+        policy = catalog.policy_named(policy_id)
+        if policy is None:
+            raise UnknownPolicy(policy_id, [v.id for v in catalog.routing.versions])
+        return policy
+    return catalog.policy_in_force(received_at.astimezone(VN).date())
 
 
 def route_ticket(
@@ -34,20 +54,19 @@ def route_ticket(
     requester: RequesterUnit,
     received_at: datetime,
     policy_id: str | None = None,
+    model: TicketGuesser | None = None,
 ) -> RoutingOutcome:
     """Classify, then apply the policy version in force at `received_at` (or the named one)."""
-    text = f"{subject}\n{description}"
-    classification = classify(text, catalog, picked_application)
-    policy = catalog.policy_named(policy_id) if policy_id else None
-    if policy is None:
-        policy = catalog.policy_in_force(received_at.astimezone(VN).date())
+    text = problem_text(subject, description)
+    classification = classify(text, catalog, picked_application, model)
+    policy = policy_for(catalog, received_at, policy_id)
     application = catalog.applications.get(classification.application or "")
     handler = first_handler_for(
         requester, application, policy, catalog.routing.options, catalog, group=classification.group
     )
     return RoutingOutcome(
         group=classification.group,
-        type=ticket_type_of(text),
+        type=classification.type,
         application=classification.application,
         classification={
             "model_version": classification.model_version,
@@ -56,6 +75,8 @@ def route_ticket(
         },
         first_handler=handler,
         reasons=[*classification.reasons, handler.reason],
+        policy=policy,
+        text=text,
     )
 
 

@@ -169,7 +169,7 @@ def test_naive_datetimes_are_refused(calendars: dict[str, Calendar], name: str) 
 
 def test_outside_the_calendar_range(treasury: Calendar) -> None:
     with pytest.raises(CalendarRangeError, match="outside"):
-        treasury.is_working_time(vn(2019, 6, 3, 9, 0))
+        treasury.is_working_time(vn(2009, 6, 3, 9, 0))
 
 
 # -- loader errors ---------------------------------------------------------------------------

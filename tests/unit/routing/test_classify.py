@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.routing.domain.classify import MODEL_VERSION, classify, ticket_type_of
+from services.routing.domain.classify import MODEL_VERSION, classify
+from services.routing.domain.ticket_type import ticket_type_of
 
 from .catalog_fixture import CATALOG
 

@@ -54,9 +54,14 @@ def ack_body(number: str, requester_name: str = "", original_subject: str = "") 
 
 def ack_headers(parsed: ParsedMail) -> dict[str, str]:
     """Headers for the acknowledgement: automatic (RFC 3834) and threaded to the request."""
+    return reply_headers(parsed.message_id, parsed.references)
+
+
+def reply_headers(message_id: str | None, references: list[str]) -> dict[str, str]:
+    """Automatic (RFC 3834) and threaded to the message `message_id` (no angle brackets)."""
     headers = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
-    if parsed.message_id:
-        references = [*parsed.references, parsed.message_id]
-        headers["In-Reply-To"] = f"<{parsed.message_id}>"
-        headers["References"] = " ".join(f"<{m}>" for m in dict.fromkeys(references))
+    if message_id:
+        chain = [*references, message_id]
+        headers["In-Reply-To"] = f"<{message_id}>"
+        headers["References"] = " ".join(f"<{m}>" for m in dict.fromkeys(chain))
     return headers

@@ -1,0 +1,48 @@
+"""`/api/v1/phone-calls`: an operator logs a call; it becomes a ticket like any other (SPEC §2)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from services.intake.api.deps import CurrentUser, Services, get_services
+from services.intake.api.schemas import PhoneCallCreate, TicketCreated
+from services.intake.api.tickets import check_application, requester_of
+from services.intake.domain.access import DESK_ROLES, check_role
+from services.intake.service_layer.submissions import NewTicket
+
+router = APIRouter(prefix="/phone-calls", tags=["tickets"])
+Svc = Annotated[Services, Depends(get_services)]
+
+
+@router.post("", status_code=201, response_model=TicketCreated)
+async def log_call(body: PhoneCallCreate, svc: Svc, user: CurrentUser) -> TicketCreated:
+    """Log a call: the caller (directory e-mail, unit code or declared unit), the number to
+    call back and the operator's notes become a `phone` ticket."""
+    check_role(user, DESK_ROLES, "ghi nhận cuộc gọi / log phone calls")
+    given = body.caller.model_dump()
+    given["phone"] = body.callback_number.strip()
+    requester, unit_kind, province = await requester_of(svc, given, ("body", "caller"))
+    requester["phone"] = body.callback_number.strip()
+    application = check_application(svc, body.application_code)
+    received_at = body.called_at or datetime.now(UTC)
+    ticket = await svc.submissions.open_ticket(
+        uuid.uuid4(),
+        NewTicket(
+            channel="phone",
+            requester=requester,
+            subject=body.subject,
+            description=body.notes,
+            received_at=received_at,
+            application_code=application,
+            priority=body.priority,
+            unit_kind=unit_kind,
+            unit_province=province,
+            submitted_by=user.name,
+        ),
+    )
+    await svc.submissions.save(ticket)
+    return TicketCreated(id=str(ticket.id), number=ticket.number, status=ticket.status)
