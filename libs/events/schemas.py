@@ -225,6 +225,19 @@ class TicketReturned(EventData, frozen=True, kw_only=True):
     at: datetime
 
 
+class TicketTransferred(EventData, frozen=True, kw_only=True):
+    """Reclassified to another group: the ticket moves to that group's queue at the same tier."""
+
+    TYPE: ClassVar[str] = "hotro.ticket.transferred.v1"
+    tier: str
+    owner: str
+    handler: str
+    group: str
+    previous_group: str
+    actor: str
+    at: datetime
+
+
 class SlaUpdated(EventData, frozen=True, kw_only=True):
     TYPE: ClassVar[str] = "hotro.ticket.sla_updated.v1"
     policy: str
@@ -325,6 +338,7 @@ CONTRACTS: dict[str, type[msgspec.Struct]] = {
         TicketTaken,
         TicketEscalated,
         TicketReturned,
+        TicketTransferred,
         SlaUpdated,
         SlaBreached,
         KnownErrorChanged,

@@ -17,10 +17,12 @@ from libs.events.schemas import (
     TicketAssigned,
     TicketCommented,
     TicketEscalated,
+    TicketReclassified,
     TicketReturned,
     TicketRouted,
     TicketStatusChanged,
     TicketTaken,
+    TicketTransferred,
     parse_data,
 )
 from libs.events.sinks import UnitOfWork
@@ -95,6 +97,17 @@ def to_contract(domain_event: Any) -> tuple[str, msgspec.Struct] | None:
             owner=e.owner,
             handler=e.handler,
             answer=e.answer,
+            actor=e.actor,
+            at=e.at,
+        )
+    if isinstance(e, TicketEscalation.Transferred):
+        return ticket_id, TicketTransferred(
+            ticket_id=ticket_id,
+            tier=e.tier,
+            owner=e.owner,
+            handler=e.handler,
+            group=e.group,
+            previous_group=e.previous_group,
             actor=e.actor,
             at=e.at,
         )
@@ -215,6 +228,20 @@ def decider(catalog: Catalog, setup: SlaSetup):  # type: ignore[no-untyped-def]
                 title = changed.reason or f"Lỗi phần mềm {escalation.application or ''}".strip()
                 filed = _file_known_error(escalation, work, catalog, title, changed.at)
                 return [escalation, *filed]
+            return [escalation]
+        if envelope.type == TicketReclassified.TYPE:
+            if not work.exists(escalation_id):
+                return []
+            changed_class = parse_data(envelope.type, envelope.data)
+            assert isinstance(changed_class, TicketReclassified)
+            escalation = work.get(escalation_id)
+            decisions.regroup(
+                escalation,
+                changed_class.group,
+                changed_class.application,
+                changed_class.actor,
+                changed_class.at,
+            )
             return [escalation]
         if envelope.type == TicketCommented.TYPE:
             comment = parse_data(envelope.type, envelope.data)

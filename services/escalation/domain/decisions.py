@@ -64,10 +64,9 @@ def place_routed_ticket(
     queue = "ito" if placement.tier == "ITO" else "default"
     policy = setup.catalog.policy_for(queue, priority, received_at)  # type: ignore[arg-type]
     clock = SlaClock.for_policy(policy, setup.calendars[policy.calendar]).start(received_at)
-    try:
+    # Received before the calendar's first year (an old import): placed, without an SLA.
+    with contextlib.suppress(CalendarRangeError):
         _record_clock(escalation, clock, now)
-    except CalendarRangeError:
-        pass  # received before the calendar's first year (an old import): placed, no SLA
     return escalation
 
 
@@ -182,6 +181,29 @@ def return_to_owner(
         handler=escalation.owner,
         answer=answer,
         actor=actor.name,
+        at=at,
+    )
+
+
+def regroup(
+    escalation: TicketEscalation, group: str, application: str | None, actor: str, at: datetime
+) -> None:
+    """An operator reclassified the ticket: the new group takes over what the old group held;
+    a province keeps what it owns and will escalate to the new group."""
+    if group == escalation.group and application == escalation.application:
+        return
+    previous = escalation.group
+    owner = group if escalation.owner == previous else escalation.owner
+    handler = group if escalation.handler == previous else escalation.handler
+    escalation.transfer(
+        ticket_id=escalation.ticket_id,
+        tier=escalation.tier,
+        owner=owner,
+        handler=handler,
+        group=group,
+        previous_group=previous,
+        application=application,
+        actor=actor,
         at=at,
     )
 

@@ -93,6 +93,24 @@ class TicketEscalation(Aggregate):
         self.path = [*self.path, tier]
         self.handlers = [*self.handlers, handler]
 
+    @event("Transferred")
+    def transfer(
+        self,
+        ticket_id: str,
+        tier: str,
+        owner: str,
+        handler: str,
+        group: str,
+        previous_group: str,
+        application: str | None,
+        actor: str,
+        at: datetime,
+    ) -> None:
+        self.owner = owner
+        self.handler = handler
+        self.group = group
+        self.application = application
+
     @event("SlaChanged")
     def change_sla(
         self, ticket_id: str, sla: dict[str, Any], summary: dict[str, Any], at: datetime

@@ -317,6 +317,7 @@ _HANDLERS = {
     "hotro.ticket.taken.v1": _ladder_moved,
     "hotro.ticket.escalated.v1": _ladder_moved,
     "hotro.ticket.returned.v1": _ladder_moved,
+    "hotro.ticket.transferred.v1": _ladder_moved,
     "hotro.ticket.sla_updated.v1": _sla_updated,
     "hotro.ticket.status_changed.v1": _status_changed,
     "hotro.ticket.attachment_added.v1": _attachment_added,

@@ -233,3 +233,13 @@ def test_proposals_are_gathered_per_department_in_vietnamese(org: Catalog) -> No
     subject, body = digest_mail("2026-03", digest[0])
     assert subject == "[Hotro] Tổng hợp góp ý, đề xuất tháng 3/2026"
     assert "YC-2026-000001" in body and "Kính gửi" in body
+
+
+def test_reclassifying_moves_what_the_old_group_held_to_the_new_one(setup: SlaSetup) -> None:
+    central = _placed(setup, kind="central", office="TABMIS")
+    decisions.regroup(central, "PAYMENT", "TTSP", "Service Desk", MORNING)
+    assert (central.group, central.owner, central.handler) == ("PAYMENT", "PAYMENT", "PAYMENT")
+
+    province = _placed(setup)
+    decisions.regroup(province, "PAYMENT", "TTSP", "Service Desk", MORNING)
+    assert (province.group, province.owner, province.handler) == ("PAYMENT", "PTH-HNI", "PTH-HNI")
