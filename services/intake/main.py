@@ -6,11 +6,11 @@ import asyncio
 import os
 
 from libs.catalog import load_catalog
-from libs.events.sinks import ProjectionSink
+from libs.events.sinks import EventSourcedSink, ProjectionSink
 from libs.events.topics import ESCALATION, INTAKE, ROUTING
 from libs.platform.service import ServiceKit, run_service
 from services.intake import bootstrap
-from services.intake.adapters import ticket_view
+from services.intake.adapters import lifecycle_consumer, ticket_view
 from services.intake.adapters.store import IntakeApplication, TicketNumbers, to_contract
 from services.intake.adapters.tokens import Principal, TokenStore
 from services.intake.api import ladder_proxy, routing_proxy, tickets
@@ -39,6 +39,11 @@ async def main() -> None:
     )
     await view_sink.ensure_tables()
     kit.consumer("intake.ticket-view", [INTAKE, ROUTING, ESCALATION], view_sink)
+    kit.consumer(
+        "intake.lifecycle",
+        [ROUTING, ESCALATION],
+        EventSourcedSink(name="intake.lifecycle", app=app, decide=lifecycle_consumer.decide),
+    )
     http = kit.http("Hotro gateway", [tickets.router, ladder_proxy.router, routing_proxy.router])
     install_error_handlers(http)
     limit_body_size(http)

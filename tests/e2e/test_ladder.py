@@ -140,12 +140,11 @@ def test_taking_a_ticket_is_the_first_response(suite: Suite, tokens: dict[str, s
     assert response.json()["sla"]["responded"] is True
 
     view = wait_until(
-        lambda: (v := ticket(suite, created["id"]))["assignee"] and v,
+        lambda: (v := ticket(suite, created["id"]))["status"] == "in_progress" and v,
         30,
-        "the assignee in the view",
+        "intake to put the taken ticket in progress",
     )
     assert view["assignee"] == "Lê Văn Tâm"
-    assert view["status"] == "in_progress"
 
 
 def _old_p1_ticket(suite: Suite, subject: str) -> str:
@@ -200,3 +199,132 @@ def test_a_breach_escalates_once_and_tells_the_group_lead_even_across_restarts(
     notices = [p.read_bytes() for p in outbox.glob("*.eml")]
     to_lead = [n for n in notices if b"lead.tabmis" in n.lower() or b"lead" in n.lower()]
     assert len(to_lead) >= 4
+
+
+def _sla(suite: Suite, ticket_id: str) -> dict[str, Any]:
+    return dict(ticket(suite, ticket_id)["sla"])
+
+
+def test_waiting_for_the_requester_pauses_the_sla_and_a_reply_resumes_it(
+    suite: Suite, tokens: dict[str, str]
+) -> None:
+    created = submit(suite, web_ticket("Không đăng nhập được TABMIS")).json()
+    _placed(suite, created["id"])
+    assert _move(suite, tokens["hni"], created["id"], "start").status_code == 200
+
+    waiting = _move(
+        suite, tokens["hni"], created["id"], "wait", reason="Đề nghị gửi ảnh chụp màn hình lỗi"
+    )
+    assert waiting.status_code == 200, waiting.text
+    wait_until(lambda: _sla(suite, created["id"])["paused"], 30, "the clock to pause")
+
+    assert _move(suite, tokens["hni"], created["id"], "resume").status_code == 200
+    resumed = wait_until(
+        lambda: (s := _sla(suite, created["id"]))["paused"] is False and s["resolution_due"] and s,
+        30,
+        "the clock to resume",
+    )
+    assert resumed["resolution_due"]
+
+    done = _move(
+        suite,
+        tokens["hni"],
+        created["id"],
+        "resolve",
+        cause="user_error",
+        reason="Hướng dẫn NSD nhập lại mật khẩu",
+    )
+    assert done.status_code == 200, done.text
+    again = _move(suite, tokens["hni"], created["id"], "resolve", cause="user_error")
+    assert again.status_code == 409
+    closed = wait_until(
+        lambda: (
+            (r := _move(suite, tokens["hni"], created["id"], "escalate", reason="muộn")).status_code
+            == 409
+            and r
+        ),
+        30,
+        "escalation to refuse a resolved ticket",
+    )
+    assert "resolved" in closed.json()["detail"][0]["msg"]
+
+
+def _known_errors(suite: Suite, token: str) -> list[dict[str, Any]]:
+    response = httpx.get(
+        f"{suite.url('intake')}/api/v1/known-errors",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return list(response.json()["data"])
+
+
+def test_software_bugs_gather_into_a_known_error_whose_release_tells_the_requesters(
+    suite: Suite, tokens: dict[str, str]
+) -> None:
+    ids = []
+    for subject in ("Lỗi kết xuất sổ cái TABMIS sai số dư", "TABMIS báo sai số dư sổ cái"):
+        created = submit(suite, web_ticket(subject)).json()
+        _placed(suite, created["id"])
+        resolved = _move(
+            suite,
+            tokens["hni"],
+            created["id"],
+            "resolve",
+            cause="software_bug",
+            reason="Lỗi tính số dư sổ cái",
+        )
+        assert resolved.status_code == 200, resolved.text
+        ids.append(created["id"])
+
+    def gathered() -> dict[str, Any] | None:
+        for known in _known_errors(suite, tokens["specialist"]):
+            if set(ids) <= set(known["tickets"]):
+                return known
+        return None
+
+    known = wait_until(gathered, 60, "one known error holding both tickets")
+    assert known["status"] == "open" and known["application"] == "TABMIS"
+    assert known["department"] == "CNTT-QTUD"
+
+    url = f"{suite.url('intake')}/api/v1/known-errors/{known['id']}/status"
+    refused = httpx.post(
+        url,
+        json={"status": "released"},
+        timeout=10,
+        headers={"Authorization": f"Bearer {tokens['hni']}"},
+    )
+    assert refused.status_code == 403
+    for status in ("fix_in_progress", "released"):
+        moved = httpx.post(
+            url,
+            json={"status": status, "note": "Bản vá 2.1.3"},
+            timeout=10,
+            headers={"Authorization": f"Bearer {tokens['specialist']}"},
+        )
+        assert moved.status_code == 200, moved.text
+    backwards = httpx.post(
+        url,
+        json={"status": "fix_in_progress"},
+        timeout=10,
+        headers={"Authorization": f"Bearer {tokens['specialist']}"},
+    )
+    assert backwards.status_code == 409
+
+    outbox = Path(suite.log_dir) / "outbox"
+
+    def release_notices() -> list[bytes]:
+        return [
+            m
+            for m in (p.read_bytes() for p in outbox.glob("*.eml"))
+            if known["number"].encode() in m
+        ]
+
+    notices = wait_until(
+        lambda: len(release_notices()) >= 2 and release_notices(),
+        60,
+        "a release notice per linked requester",
+    )
+    assert len(notices) == 2
+    history = ticket(suite, ids[1])["history"]
+    assert any(h["type"] == "hotro.known_error.changed.v1" for h in history)

@@ -188,6 +188,10 @@ def _file_known_error(
     return [index, known_error]
 
 
+#: Whose public comment is an answer from the desk (a requester's or a copied contact's is not).
+DESK_ROLES = frozenset({"province_it", "group_agent", "group_lead", "specialist", "admin"})
+
+
 def decider(catalog: Catalog, setup: SlaSetup):  # type: ignore[no-untyped-def]
     """The consumer's reactions: routing decisions place tickets, intake's lifecycle moves
     the clocks."""
@@ -246,7 +250,7 @@ def decider(catalog: Catalog, setup: SlaSetup):  # type: ignore[no-untyped-def]
         if envelope.type == TicketCommented.TYPE:
             comment = parse_data(envelope.type, envelope.data)
             assert isinstance(comment, TicketCommented)
-            if comment.visibility != "public" or comment.author_role == "requester":
+            if comment.visibility != "public" or comment.author_role not in DESK_ROLES:
                 return []
             if not work.exists(escalation_id):
                 return []

@@ -63,10 +63,10 @@ async def move_known_error(
 
     try:
         return await asyncio.to_thread(move)
+    except KnownErrorMove as error:  # a ValueError too: must come first
+        return _problem(409, "invalid_move", "status", str(error))
     except (AggregateNotFoundError, ValueError):
         return _problem(404, "not_found", "known_error_id", f"no known error {known_error_id}")
-    except KnownErrorMove as error:
-        return _problem(409, "invalid_move", "status", str(error))
 
 
 def _month(month: str) -> tuple[date, date]:

@@ -218,8 +218,6 @@ async def _ladder_moved(conn: AsyncConnection[Any], s: str, e: Envelope) -> None
         " owner = COALESCE(%s, owner), updated_at = GREATEST(updated_at, %s) WHERE id = %s",
         (d["tier"], d["handler"], d.get("assignee"), d.get("owner"), e.time, e.subject),
     )
-    if e.type == "hotro.ticket.taken.v1":
-        await _advance_status(conn, s, e.subject, "in_progress", e.time)
 
 
 async def _sla_updated(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
