@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,22 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
-from psycopg_pool import AsyncConnectionPool
 
-from services.intake.adapters.tokens import Principal, TokenStore
+from services.intake.adapters.tokens import Principal
 from tests.support.tickets import submit, ticket, wait_until, web_ticket
+from tests.support.tokens import issue_token
 from tools.suite import Suite
 
-
-def _token(suite: Suite, principal: Principal) -> str:
-    token = secrets.token_urlsafe(16)
-
-    async def put() -> None:
-        async with AsyncConnectionPool(suite.database_url, open=False) as pool:
-            await TokenStore(pool, "intake").put(token, principal)
-
-    asyncio.run(put())
-    return token
+_token = issue_token
 
 
 @pytest.fixture(scope="module")

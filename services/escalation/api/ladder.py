@@ -7,16 +7,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from urllib.parse import unquote
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel, Field
 
 from libs.catalog.model import Catalog
+from libs.platform.caller import Caller as GatewayCaller
+from libs.platform.caller import caller_from_headers
 from libs.platform.outgoing_mail import OutgoingMail
 from services.escalation.adapters.store import EscalationApplication, escalation_id_of
 from services.escalation.domain import decisions
@@ -43,18 +44,9 @@ def _services(request: Request) -> LadderServices:
 
 
 def actor_from_headers(
-    x_hotro_actor: Annotated[str, Header()] = "",
-    x_hotro_role: Annotated[str, Header()] = "",
-    x_hotro_province: Annotated[str | None, Header()] = None,
-    x_hotro_group: Annotated[str | None, Header()] = None,
+    caller: Annotated[GatewayCaller, Depends(caller_from_headers)],
 ) -> Actor:
-    """The gateway authenticates the caller and names them here (internal network only)."""
-    return Actor(
-        unquote(x_hotro_actor) or "unknown",
-        x_hotro_role or "unknown",
-        x_hotro_province,
-        x_hotro_group,
-    )
+    return Actor(caller.name, caller.role, caller.province, caller.group)
 
 
 Svc = Annotated[LadderServices, Depends(_services)]

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 from typing import Annotated, Any
-from urllib.parse import quote
 
 import httpx
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
+from libs.platform.caller import caller_headers
 from services.intake.adapters.tokens import Principal
 from services.intake.api.deps import CurrentUser, Services, get_services
 from services.intake.api.schemas import TicketsPublic
@@ -30,13 +30,7 @@ def escalation_url() -> str:
 
 
 def _actor_headers(user: Principal) -> dict[str, str]:
-    # Header values are ASCII: names like "Phòng Tin học" travel percent-encoded.
-    headers = {"X-Hotro-Actor": quote(user.name), "X-Hotro-Role": user.role}
-    if user.province:
-        headers["X-Hotro-Province"] = user.province
-    if user.group:
-        headers["X-Hotro-Group"] = user.group
-    return headers
+    return caller_headers(user.name, user.role, user.province, user.group)
 
 
 async def _ticket_id(svc: Services, id_or_number: str) -> str | None:

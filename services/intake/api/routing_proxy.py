@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import os
 from typing import Annotated, Any
-from urllib.parse import quote
 
 import httpx
 from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import JSONResponse
 
+from libs.platform.caller import caller_headers
 from services.intake.adapters.tokens import Principal
 from services.intake.api.deps import CurrentUser, Services, get_services
 from services.intake.api.tickets import _visible
@@ -32,7 +32,7 @@ def routing_url() -> str:
 
 def _actor_headers(user: Principal) -> dict[str, str]:
     # Header values are ASCII: Vietnamese names travel percent-encoded.
-    return {"X-Hotro-Actor": quote(user.name), "X-Hotro-Role": user.role}
+    return caller_headers(user.name, user.role, user.province, user.group)
 
 
 def _not_found(field: str, what: str) -> JSONResponse:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import unquote
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 
 from libs.catalog.model import Catalog
+from libs.platform.caller import Caller, caller_from_headers
 from services.routing.adapters.classifier import Classifier
 from services.routing.adapters.ticket_index import TicketIndex
 from services.routing.api.errors import Refused
@@ -26,10 +26,8 @@ class RoutingServices:
     classifier: Classifier
 
 
-@dataclass(frozen=True)
-class Actor:
-    name: str
-    role: str
+#: The caller as the gateway names them (name and role are what routing needs).
+Actor = Caller
 
 
 def _services(request: Request) -> RoutingServices:
@@ -37,13 +35,7 @@ def _services(request: Request) -> RoutingServices:
     return services
 
 
-def actor_from_headers(
-    x_hotro_actor: Annotated[str, Header()] = "",
-    x_hotro_role: Annotated[str, Header()] = "",
-) -> Actor:
-    """The gateway authenticates the caller and names them here, percent-encoded (the names
-    are Vietnamese; header values are ASCII). Routing listens on the internal network only."""
-    return Actor(unquote(x_hotro_actor) or "unknown", x_hotro_role or "unknown")
+actor_from_headers = caller_from_headers
 
 
 def correcting_actor(actor: Annotated[Actor, Depends(actor_from_headers)]) -> Actor:
