@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -195,4 +196,56 @@ def test_the_second_report_of_an_outage_is_linked_to_the_first(
     assert (
         next(h for h in relinked["history"] if h["type"].endswith("linked.v1"))["data"]["actor"]
         == "Nguyễn Thị Điệp"
+    )
+
+
+def test_resolving_the_parent_resolves_its_children_and_tells_their_requesters(
+    suite: Suite, tokens: dict[str, str]
+) -> None:
+    admin = {"Authorization": f"Bearer {tokens['admin']}"}
+    parent = submit(
+        suite,
+        web_ticket(
+            "TTSP không gửi được lệnh thanh toán, báo lỗi kết nối",
+            received_at="2025-06-02T10:00:00+07:00",
+        ),
+        **admin,
+    ).json()
+    _routed(suite, parent["id"])
+    child = submit(
+        suite,
+        web_ticket(
+            "ttsp ko gui dc lenh, loi ket noi",
+            unit_code="KBNN-HCM",
+            received_at="2025-06-02T10:05:00+07:00",
+        ),
+        **admin,
+    ).json()
+    wait_until(
+        lambda: ticket(suite, child["id"]).get("parent") == parent["id"],
+        60,
+        "the child to be linked",
+    )
+
+    resolved = _call(
+        suite,
+        "POST",
+        f"/tickets/{parent['id']}/resolve",
+        tokens["admin"],
+        json={"cause": "infrastructure", "reason": "Đã khôi phục đường truyền"},
+    )
+    assert resolved.status_code == 200, resolved.text
+
+    view = wait_until(
+        lambda: (v := ticket(suite, child["id"]))["status"] == "resolved" and v,
+        60,
+        "the child to be resolved with its parent",
+    )
+    change = [h for h in view["history"] if h["type"] == "hotro.ticket.status_changed.v1"][-1]
+    assert change["data"]["cause"] == "duplicate"
+    outbox = Path(suite.log_dir) / "outbox"
+    wait_until(
+        lambda: any(child["number"].encode() in p.read_bytes() for p in outbox.glob("*.eml")),
+        60,
+        "a notice to the child's requester",
     )

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from libs.catalog.model import UnitKind
 
@@ -13,6 +21,16 @@ Channel = Literal["web", "email", "phone", "monitoring"]
 Priority = Literal["P1", "P2", "P3", "P4"]
 
 MAX_DESCRIPTION = 20_000
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("subject must not be blank")
+    return value.strip()
+
+
+#: A ticket's subject: 1–250 characters, not only spaces (surrounding spaces dropped).
+Subject = Annotated[str, Field(min_length=1, max_length=250), AfterValidator(_not_blank)]
 
 
 class _Input(BaseModel):
@@ -59,24 +77,10 @@ class TicketCreate(_Input):
     channel: Channel = "web"
     requester: RequesterIn
     application_code: str | None = Field(default=None, max_length=32)
-    subject: str = Field(min_length=1, max_length=250)
+    subject: Subject
     description: str = Field(default="", max_length=MAX_DESCRIPTION)
     priority: Priority = "P3"
-    received_at: datetime | None = None
-
-    @field_validator("subject")
-    @classmethod
-    def subject_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("subject must not be blank")
-        return value.strip()
-
-    @field_validator("received_at")
-    @classmethod
-    def aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("received_at needs a UTC offset, e.g. 2026-11-29T08:00:00+07:00")
-        return value
+    received_at: AwareDatetime | None = None
 
 
 class TicketCreated(BaseModel):
@@ -172,25 +176,11 @@ class PhoneCallCreate(_Input):
     model_config = ConfigDict(extra="forbid")
     caller: RequesterIn
     callback_number: str = Field(max_length=30, pattern=r"^[0-9+()\-.\s]{6,30}$")
-    subject: str = Field(min_length=1, max_length=250)
+    subject: Subject
     notes: str = Field(default="", max_length=MAX_DESCRIPTION)
     application_code: str | None = Field(default=None, max_length=32)
     priority: Priority = "P3"
-    called_at: datetime | None = None
-
-    @field_validator("subject")
-    @classmethod
-    def subject_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("subject must not be blank")
-        return value.strip()
-
-    @field_validator("called_at")
-    @classmethod
-    def aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("called_at needs a UTC offset, e.g. 2026-11-29T08:00:00+07:00")
-        return value
+    called_at: AwareDatetime | None = None
 
 
 class InboundOutcome(BaseModel):
