@@ -53,6 +53,17 @@ class Group(_Strict):
     topic_keywords: list[str] = Field(default_factory=list)
 
 
+Cause = Literal[
+    "user_error",
+    "software_bug",
+    "infrastructure",
+    "configuration",
+    "data",
+    "duplicate",
+    "fulfilled",
+]
+
+
 class Department(_Strict):
     """A specialist department (L3) of the IT Department, or an external vendor/expert (L4)."""
 
@@ -60,6 +71,9 @@ class Department(_Strict):
     name: str
     kind: Literal["specialist", "vendor"]
     email: str
+    #: Causes (SPEC §3.2) that send a ticket to this department at L3 whatever the application
+    #: (a network fault goes to infrastructure, not to the application's developers).
+    l3_for_causes: list[Cause] = Field(default_factory=list)
 
 
 class Application(_Strict):

@@ -13,12 +13,6 @@ from libs.catalog.model import Catalog
 
 TIERS = ("L1", "L2", "L3", "L4")
 
-#: Which department answers at L3 when the cause points away from the application's defects.
-DEPARTMENT_FOR_CAUSE = {
-    "infrastructure": "CNTT-HTTT",
-    "configuration": "CNTT-QTHT",
-    "data": "CNTT-CSDL",
-}
 #: L4 when an application names no vendor: the technical assurance department's experts.
 DEFAULT_EXPERT = "CNTT-DBKT"
 
@@ -69,13 +63,21 @@ def next_step(
     if tier in ("L1", "ITO"):
         return "L2", group
     if tier == "L2":
-        department = DEPARTMENT_FOR_CAUSE.get(cause or "")
+        department = department_for_cause(cause, catalog)
         if department is None:
             department = app.specialist_department if app else DEFAULT_EXPERT
         return "L3", department
     if tier == "L3":
         return "L4", (app.vendor if app and app.vendor else DEFAULT_EXPERT)
     raise LadderError(f"cannot escalate past L4 (the ticket is at {tier})")
+
+
+def department_for_cause(cause: str | None, catalog: Catalog) -> str | None:
+    """The L3 department the catalog names for a cause that points away from the
+    application's own defects (`l3_for_causes` in departments.yaml)."""
+    if not cause:
+        return None
+    return next((d.code for d in catalog.departments.values() if cause in d.l3_for_causes), None)
 
 
 def owner_tier(owner: str, catalog: Catalog) -> str:
