@@ -50,13 +50,47 @@ async def _forward(
             },
             status_code=404,
         )
-    async with httpx.AsyncClient(base_url=escalation_url(), timeout=30) as client:
-        response = await client.post(
-            f"/api/v1/tickets/{ticket_id}/{move}",
-            content=await request.body(),
-            headers={**_actor_headers(user), "Content-Type": "application/json"},
+    return await _call_escalation(
+        user, "POST", f"/tickets/{ticket_id}/{move}", await request.body(), None
+    )
+
+
+async def _call_escalation(
+    user: Principal, method: str, path: str, content: bytes, params: Any
+) -> JSONResponse:
+    """Escalation's answer as it is; 503 when it does not answer, 502 when it answers badly."""
+    try:
+        async with httpx.AsyncClient(base_url=escalation_url(), timeout=30) as client:
+            response = await client.request(
+                method,
+                f"/api/v1{path}",
+                params=params,
+                content=content,
+                headers={**_actor_headers(user), "Content-Type": "application/json"},
+            )
+    except httpx.HTTPError as error:
+        return JSONResponse(
+            {
+                "error": "escalation_unavailable",
+                "detail": [
+                    {
+                        "field": "escalation",
+                        "msg": f"the escalation service did not answer: {error}",
+                    }
+                ],
+            },
+            status_code=503,
         )
-    return JSONResponse(response.json(), status_code=response.status_code)
+    try:
+        return JSONResponse(response.json(), status_code=response.status_code)
+    except ValueError:
+        return JSONResponse(
+            {
+                "error": "escalation_error",
+                "detail": [{"field": "escalation", "msg": response.text}],
+            },
+            status_code=502,
+        )
 
 
 @router.post("/tickets/{id_or_number}/assign")
@@ -125,15 +159,7 @@ async def my_queue(
 
 async def _relay(user: Principal, method: str, path: str, request: Request) -> Any:
     """Forward a request to escalation as it is, naming the caller."""
-    async with httpx.AsyncClient(base_url=escalation_url(), timeout=30) as client:
-        response = await client.request(
-            method,
-            f"/api/v1{path}",
-            params=request.query_params,
-            content=await request.body(),
-            headers={**_actor_headers(user), "Content-Type": "application/json"},
-        )
-    return JSONResponse(response.json(), status_code=response.status_code)
+    return await _call_escalation(user, method, path, await request.body(), request.query_params)
 
 
 @router.get("/known-errors")
