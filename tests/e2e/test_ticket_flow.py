@@ -169,3 +169,10 @@ def test_reading_tickets_needs_a_token(suite: Suite) -> None:
     response = httpx.get(f"{suite.url('intake')}/api/v1/tickets", timeout=10)
     assert response.status_code == 401
     assert response.json()["detail"][0]["field"] == "Authorization"
+
+
+def test_a_ticket_is_found_by_its_number_right_after_submission(suite: Suite) -> None:
+    created = submit(suite, web_ticket("Không mở được cổng thông tin KBNN")).json()
+    found = ticket(suite, created["number"])
+    assert found["id"] == created["id"]
+    assert found["number"] == created["number"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import msgspec
@@ -188,14 +189,36 @@ class TicketNumbers:
                 f'CREATE TABLE IF NOT EXISTS "{self.schema}".ticket_numbers'
                 " (year int PRIMARY KEY, last bigint NOT NULL)"
             )
+            await conn.execute(
+                f'CREATE TABLE IF NOT EXISTS "{self.schema}".number_index'
+                " (number text PRIMARY KEY, ticket_id uuid NOT NULL)"
+            )
 
-    async def next(self, year: int) -> str:
-        async with self.pool.connection() as conn:
+    async def next(self, year: int, ticket_id: uuid.UUID | None = None) -> str:
+        """The next number; with `ticket_id`, also remembered so the number finds the ticket
+        before the ticket view has caught up."""
+        async with self.pool.connection() as conn, conn.transaction():
             cur = await conn.execute(
                 f'INSERT INTO "{self.schema}".ticket_numbers AS n (year, last) VALUES (%s, 1)'
                 " ON CONFLICT (year) DO UPDATE SET last = n.last + 1 RETURNING last",
                 (year,),
             )
             row = await cur.fetchone()
-        assert row is not None
-        return ticket_number(year, int(row[0]))
+            assert row is not None
+            number = ticket_number(year, int(row[0]))
+            if ticket_id is not None:
+                await conn.execute(
+                    f'INSERT INTO "{self.schema}".number_index (number, ticket_id)'
+                    " VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                    (number, ticket_id),
+                )
+        return number
+
+    async def ticket_id_of(self, number: str) -> uuid.UUID | None:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                f'SELECT ticket_id FROM "{self.schema}".number_index WHERE number = %s',
+                (number.upper(),),
+            )
+            row = await cur.fetchone()
+        return row[0] if row else None

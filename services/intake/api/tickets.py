@@ -20,6 +20,7 @@ from services.intake.api.errors import FieldError
 from services.intake.api.schemas import TicketCreate, TicketCreated, TicketPublic, TicketsPublic
 from services.intake.api.uploads import read_uploads, ticket_request_body
 from services.intake.domain.access import TicketScope, can_read, sees_internal_notes
+from services.intake.domain.numbers import is_ticket_number
 from services.intake.domain.ticket import Ticket
 from services.intake.service_layer.requesters import RequesterProblem, resolve_requester
 from services.intake.service_layer.submissions import IncomingFile, NewTicket
@@ -240,8 +241,14 @@ async def read_ticket(id_or_number: str, svc: Svc, user: CurrentUser) -> Any:
 async def _from_event_store(svc: Services, id_or_number: str) -> dict[str, Any] | None:
     """Just submitted, not yet in the view: answer from the ticket's own events."""
     try:
-        ticket_id = uuid.UUID(id_or_number)
-        ticket: Ticket = await asyncio.to_thread(svc.app.repository.get, ticket_id)
+        found = (
+            await svc.numbers.ticket_id_of(id_or_number)
+            if is_ticket_number(id_or_number.upper())
+            else uuid.UUID(id_or_number)
+        )
+        if found is None:
+            return None
+        ticket: Ticket = await asyncio.to_thread(svc.app.repository.get, found)
     except Exception:
         return None
     if not isinstance(ticket, Ticket):

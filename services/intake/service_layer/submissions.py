@@ -72,7 +72,7 @@ class Submissions:
 
     async def open_ticket(self, ticket_id: uuid.UUID, new: NewTicket) -> Ticket:
         """A new Ticket with its number (not saved yet: the caller may add events first)."""
-        number = await self.numbers.next(new.received_at.astimezone(VN).year)
+        number = await self.numbers.next(new.received_at.astimezone(VN).year, ticket_id)
         return Ticket(
             id=ticket_id,
             number=number,
