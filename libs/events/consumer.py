@@ -19,10 +19,12 @@ import logging
 import traceback
 from typing import Any, Protocol
 
+import msgspec
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from libs.events.envelope import Envelope, EnvelopeError, decode_envelope, encode_envelope
+from libs.events.upcasting import UPCASTERS, UpcasterRegistry
 from libs.platform.metrics import CONSUMER_LAG, DEAD_LETTERS, EVENTS_PROCESSED, EVENTS_SKIPPED
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,14 @@ class Sink(Protocol):
     async def apply(
         self, stream: str, envelopes: list[Envelope], dead_letter: DeadLetterFn
     ) -> None: ...
+
+
+def upcast(envelope: Envelope, registry: UpcasterRegistry = UPCASTERS) -> Envelope:
+    """Old versions of an event reach every sink in the newest shape (rule 4)."""
+    event_type, data = registry.upcast(envelope.type, envelope.data)
+    if event_type == envelope.type:
+        return envelope
+    return msgspec.structs.replace(envelope, type=event_type, data=data)
 
 
 def contiguous_run(envelopes: list[Envelope], last: int) -> tuple[list[Envelope], bool]:
@@ -122,7 +132,7 @@ class ConsumerRunner:
         envelopes: list[Envelope] = []
         for record in records:
             try:
-                envelopes.append(decode_envelope(record.value))
+                envelopes.append(upcast(decode_envelope(record.value)))
             except EnvelopeError as error:
                 await self._dead_letter_raw(tp, record, error)
         last = await self.sink.last_position(stream)

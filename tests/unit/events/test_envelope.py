@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
-from libs.events.consumer import contiguous_run
+from libs.events.consumer import contiguous_run, upcast
 from libs.events.envelope import Envelope, EnvelopeError, decode_envelope, encode_envelope
 from libs.events.relay import partition_for
 from libs.events.upcasting import UpcasterRegistry
@@ -266,3 +266,27 @@ def test_partition_for_stays_in_range_and_spreads() -> None:
     seen = {partition_for(f"ticket-{i}", 6) for i in range(200)}
     assert seen == set(range(6))
     assert all(partition_for(f"k{i}", 6) == partition_for(f"k{i}", 6) for i in range(50))
+
+
+def test_the_consumer_hands_sinks_the_newest_version_of_an_old_event() -> None:
+    registry = UpcasterRegistry()
+    registry.register(
+        "hotro.test.noted.v1",
+        "hotro.test.noted.v2",
+        lambda data: {"note": data["text"]},
+    )
+    old = Envelope(
+        id="t:1",
+        source="hotro/test",
+        type="hotro.test.noted.v1",
+        subject="t",
+        time=datetime(2026, 11, 29, tzinfo=UTC),
+        data={"text": "cũ"},
+        position=1,
+    )
+
+    new = upcast(old, registry)
+
+    assert (new.type, new.data) == ("hotro.test.noted.v2", {"note": "cũ"})
+    assert (new.id, new.position, new.subject) == (old.id, old.position, old.subject)
+    assert upcast(new, registry) is new
