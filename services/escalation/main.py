@@ -57,6 +57,7 @@ async def main() -> None:
     http.state.ladder = ladder.LadderServices(
         app=app, catalog=catalog, setup=setup, pool=pool, schema=kit.schema, mail=mail
     )
+    kit.loops.append(lambda stop: known_errors.send_last_months_digest(http.state.ladder, stop))
     await kit.run(http)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
@@ -15,9 +17,15 @@ from pydantic import BaseModel, Field
 from libs.platform.outgoing_mail import new_message
 from services.escalation.api.ladder import Caller, LadderServices, Svc, _problem
 from services.escalation.domain.known_errors import KnownError, KnownErrorMove
-from services.escalation.domain.proposals import ProposalLine, digest_by_department, digest_mail
+from services.escalation.domain.proposals import (
+    ProposalLine,
+    digest_by_department,
+    digest_mail,
+    previous_month,
+)
 
 router = APIRouter(tags=["known errors"])
+log = logging.getLogger(__name__)
 MAY_MOVE_KNOWN_ERRORS = ("specialist", "group_lead", "admin")
 
 
@@ -104,10 +112,30 @@ async def send_proposals_digest(month: Month, svc: Svc, actor: Caller) -> Any:
     """Mail each department its digest, in Vietnamese; sending twice sends nothing new."""
     if actor.role not in ("admin", "integration", "group_lead"):
         return _problem(403, "forbidden", "Authorization", "only leads and admins send digests")
+    departments, sent = await mail_digest(svc, month)
+    return {"month": month, "departments": departments, "sent": sent}
+
+
+async def mail_digest(svc: LadderServices, month: str) -> tuple[int, int]:
+    """(departments in the digest, mails sent now); each department gets its digest once."""
     digest = digest_by_department(await _proposals(svc, month), svc.catalog)
     sent = 0
     for entry in digest:
         subject, body = digest_mail(month, entry)
         message = new_message(entry["email"], subject, body)
         sent += await svc.mail.send(message, dedupe_key=f"digest:{month}:{entry['department']}")
-    return {"month": month, "departments": len(digest), "sent": sent}
+    return len(digest), sent
+
+
+async def send_last_months_digest(
+    svc: LadderServices, stop: asyncio.Event, interval_s: float = 3600.0
+) -> None:
+    """Each hour, make sure last month's digest went out (SPEC §4: a monthly digest); the
+    dedupe keys make every hour after the first send nothing."""
+    while not stop.is_set():
+        try:
+            await mail_digest(svc, previous_month(datetime.now(UTC)))
+        except Exception:
+            log.exception("monthly proposals digest failed; retrying in an hour")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval_s)

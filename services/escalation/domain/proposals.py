@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from libs.catalog.model import Catalog
 
@@ -67,3 +68,13 @@ def digest_mail(month: str, entry: dict[str, Any]) -> tuple[str, str]:
         "Đề nghị đơn vị xem xét và phản hồi.\n\nTrân trọng,\nHệ thống Hotro - Hỗ trợ CNTT KBNN\n"
     )
     return f"[Hotro] Tổng hợp góp ý, đề xuất tháng {int(number)}/{year}", body
+
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def previous_month(now: datetime) -> str:
+    """The month (YYYY-MM) that a digest sent at `now`, Hà Nội time, covers."""
+    local = now.astimezone(VN)
+    year, month = (local.year, local.month - 1) if local.month > 1 else (local.year - 1, 12)
+    return f"{year:04d}-{month:02d}"

@@ -21,7 +21,12 @@ from services.escalation.domain.known_errors import (
     responsible_department,
 )
 from services.escalation.domain.ladder import Actor, LadderError, NotYours, check_may_act, next_step
-from services.escalation.domain.proposals import ProposalLine, digest_by_department, digest_mail
+from services.escalation.domain.proposals import (
+    ProposalLine,
+    digest_by_department,
+    digest_mail,
+    previous_month,
+)
 from services.escalation.domain.sla_policy import SlaCatalog
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -243,3 +248,17 @@ def test_reclassifying_moves_what_the_old_group_held_to_the_new_one(setup: SlaSe
     province = _placed(setup)
     decisions.regroup(province, "PAYMENT", "TTSP", "Service Desk", MORNING)
     assert (province.group, province.owner, province.handler) == ("PAYMENT", "PTH-HNI", "PTH-HNI")
+
+
+@pytest.mark.parametrize(
+    ("now", "month"),
+    [
+        (datetime(2026, 12, 1, 0, 30, tzinfo=VN), "2026-11"),
+        (datetime(2026, 11, 30, 17, 30, tzinfo=ZoneInfo("UTC")), "2026-11"),  # 00:30 on 1 Dec in VN
+        (datetime(2027, 1, 15, 9, 0, tzinfo=VN), "2026-12"),
+    ],
+)
+def test_the_monthly_digest_covers_the_month_before_in_hanoi_time(
+    now: datetime, month: str
+) -> None:
+    assert previous_month(now) == month
