@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -317,3 +319,57 @@ def test_software_bugs_gather_into_a_known_error_whose_release_tells_the_request
     assert len(notices) == 2
     history = ticket(suite, ids[1])["history"]
     assert any(h["type"] == "hotro.known_error.changed.v1" for h in history)
+
+
+def _sent_mail(suite: Suite) -> list[Any]:
+    outbox = Path(suite.log_dir) / "outbox"
+    return [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        for p in sorted(outbox.glob("*.eml"))
+    ]
+
+
+def test_last_months_proposals_reach_their_department_by_themselves(
+    suite: Suite, tokens: dict[str, str]
+) -> None:
+    last_month = (datetime.now(UTC).replace(day=1) - timedelta(days=1)).replace(day=15)
+    body = web_ticket(
+        "Đề xuất bổ sung báo cáo tổng hợp số dư trên TABMIS",
+        description="Kính đề xuất bổ sung mẫu báo cáo mới.",
+        received_at=last_month.isoformat(),
+    )
+    created = submit(suite, body, Authorization=f"Bearer {suite.admin_token}").json()
+    wait_until(
+        lambda: ticket(suite, created["id"]).get("type") == "proposal",
+        60,
+        "the ticket to be routed as a proposal",
+    )
+    month = last_month.strftime("%Y-%m")
+
+    def in_digest() -> bool:
+        response = httpx.get(
+            f"{suite.url('intake')}/api/v1/proposals/digest",
+            params={"month": month},
+            timeout=10,
+            headers={"Authorization": f"Bearer {tokens['analyst']}"},
+        )
+        return created["number"] in response.text
+
+    wait_until(in_digest, 60, "the proposal in the month's digest")
+    suite.stop("escalation")
+    suite.start("escalation")
+    suite.wait_ready(services=("escalation",))
+
+    def digest_mail() -> Any:
+        return next(
+            (
+                m
+                for m in _sent_mail(suite)
+                if created["number"] in m.get_body(("plain",)).get_content()
+                and "Tổng hợp góp ý" in m["Subject"]
+            ),
+            None,
+        )
+
+    mail = wait_until(digest_mail, 60, "the digest mail for the proposal's department")
+    assert mail["To"] == "phong.qtud@hotro.kbnn.local"
