@@ -7,7 +7,7 @@ A schema is never edited once published: a change is a new `...vN` type plus an 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import msgspec
 
@@ -369,6 +369,22 @@ def data_of(event: msgspec.Struct) -> dict[str, Any]:
     """The JSON-ready `data` of an envelope (datetimes as ISO 8601 strings)."""
     result: dict[str, Any] = msgspec.to_builtins(event)
     return result
+
+
+S = TypeVar("S", bound=msgspec.Struct)
+
+
+def contract_from(domain_event: Any, contract: type[S], **given: Any) -> S:
+    """The public contract of a stored domain event: every field of `contract` is taken from
+    the event's attribute of the same name, unless `given`. A field the event lacks and
+    nobody gives fails loudly, so a mapping cannot silently drop data."""
+    values: dict[str, Any] = {}
+    for field in msgspec.structs.fields(contract):
+        if field.name in given:
+            values[field.name] = given[field.name]
+        elif hasattr(domain_event, field.name):
+            values[field.name] = getattr(domain_event, field.name)
+    return msgspec.convert(values, contract, strict=False)
 
 
 def parse_data(event_type: str, data: dict[str, Any]) -> msgspec.Struct:

@@ -23,6 +23,7 @@ from libs.events.schemas import (
     TicketStatusChanged,
     TicketTaken,
     TicketTransferred,
+    contract_from,
     parse_data,
 )
 from libs.events.sinks import UnitOfWork
@@ -46,8 +47,15 @@ def escalation_id_of(ticket_id: str) -> Any:
     return derived_id("escalation", ticket_id)
 
 
-def _when(value: Any) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+#: Escalation's public events, each copied by field name from its stored event.
+_CONTRACT_OF: dict[str, Any] = {
+    "Assigned": TicketAssigned,
+    "Taken": TicketTaken,
+    "Escalated": TicketEscalated,
+    "Returned": TicketReturned,
+    "Transferred": TicketTransferred,
+    "Breached": SlaBreached,
+}
 
 
 def to_contract(domain_event: Any) -> tuple[str, msgspec.Struct] | None:
@@ -57,116 +65,26 @@ def to_contract(domain_event: Any) -> tuple[str, msgspec.Struct] | None:
         return _known_error_contract(e)
     if not isinstance(e, TicketEscalation.Event):
         return None
-    ticket_id: str = e.ticket_id
-    if isinstance(e, TicketEscalation.Assigned):
-        return e.ticket_id, TicketAssigned(
-            ticket_id=e.ticket_id,
-            tier=e.tier,
-            owner=e.owner,
-            handler=e.handler,
-            group=e.group,
-            assigned_at=e.assigned_at,
-            reason=e.reason,
-        )
-    if isinstance(e, TicketEscalation.Taken):
-        return ticket_id, TicketTaken(
-            ticket_id=ticket_id,
-            tier=e.tier,
-            handler=e.handler,
-            assignee=e.assignee,
-            actor=e.actor,
-            at=e.at,
-        )
-    if isinstance(e, TicketEscalation.Escalated):
-        return ticket_id, TicketEscalated(
-            ticket_id=ticket_id,
-            from_tier=e.from_tier,
-            tier=e.tier,
-            owner=e.owner,
-            handler=e.handler,
-            reason=e.reason,
-            actor=e.actor,
-            at=e.at,
-            automatic=e.automatic,
-        )
-    if isinstance(e, TicketEscalation.Returned):
-        return ticket_id, TicketReturned(
-            ticket_id=ticket_id,
-            from_tier=e.from_tier,
-            tier=e.tier,
-            owner=e.owner,
-            handler=e.handler,
-            answer=e.answer,
-            actor=e.actor,
-            at=e.at,
-        )
-    if isinstance(e, TicketEscalation.Transferred):
-        return ticket_id, TicketTransferred(
-            ticket_id=ticket_id,
-            tier=e.tier,
-            owner=e.owner,
-            handler=e.handler,
-            group=e.group,
-            previous_group=e.previous_group,
-            actor=e.actor,
-            at=e.at,
-        )
-    if isinstance(e, TicketEscalation.SlaChanged):
-        s = e.summary
-        return ticket_id, SlaUpdated(
-            ticket_id=ticket_id,
-            policy=s["policy"],
-            priority=s["priority"],
-            response_due=_when(s["response_due"]) if s["response_due"] else None,
-            resolution_due=_when(s["resolution_due"]) if s["resolution_due"] else None,
-            paused=s["paused"],
-            breached=s["breached"],
-            at=e.at,
-            responded=s["responded"],
-            resolved=s["resolved"],
-            next_breach_at=_when(s["next_breach_at"]) if s["next_breach_at"] else None,
-        )
-    if isinstance(e, TicketEscalation.Breached):
-        return ticket_id, SlaBreached(
-            ticket_id=ticket_id, kind=e.kind, due=e.due, at=e.at, group_lead=e.group_lead
-        )
-    return None
+    name = type(e).__name__
+    if name == "SlaChanged":
+        # The SLA summary is a dict of ISO strings; convert() parses them into the contract.
+        return e.ticket_id, contract_from(e, SlaUpdated, **e.summary)
+    contract = _CONTRACT_OF.get(name)
+    return (e.ticket_id, contract_from(e, contract)) if contract else None
 
 
 def _known_error_contract(e: Any) -> tuple[str, msgspec.Struct] | None:
     """Opened and joined are told on the ticket concerned; a status change on the error."""
     ke_id = str(e.originator_id)
     if isinstance(e, KnownError.Opened):
-        return e.first_ticket, KnownErrorChanged(
-            ticket_id=e.first_ticket,
-            known_error_id=ke_id,
-            change="opened",
-            status="open",
-            at=e.at,
-            number=e.number,
-            application=e.application,
-            department=e.department,
-            title=e.title,
-        )
-    if isinstance(e, KnownError.Joined):
-        return e.ticket_id, KnownErrorChanged(
-            ticket_id=e.ticket_id,
-            known_error_id=ke_id,
-            change="joined",
-            status="",
-            at=e.at,
-        )
-    if isinstance(e, KnownError.StatusChanged):
-        return ke_id, KnownErrorChanged(
-            ticket_id=ke_id,
-            known_error_id=ke_id,
-            change="status",
-            status=e.status,
-            at=e.at,
-            note=e.note,
-            actor=e.actor,
-        )
-    return None
+        key, change = e.first_ticket, {"change": "opened", "status": "open"}
+    elif isinstance(e, KnownError.Joined):
+        key, change = e.ticket_id, {"change": "joined", "status": ""}
+    elif isinstance(e, KnownError.StatusChanged):
+        key, change = ke_id, {"change": "status"}
+    else:
+        return None
+    return key, contract_from(e, KnownErrorChanged, ticket_id=key, known_error_id=ke_id, **change)
 
 
 def _file_known_error(

@@ -9,15 +9,14 @@ import msgspec
 from psycopg_pool import AsyncConnectionPool
 
 from libs.events.schemas import (
-    DeclaredUnit,
     MailTakenIn,
-    Requester,
     TicketAttachmentAdded,
     TicketCommented,
     TicketEmailReceived,
     TicketRequesterUndeliverable,
     TicketStatusChanged,
     TicketSubmitted,
+    contract_from,
 )
 from libs.platform.eventstore import ServiceApplication
 from services.intake.domain.inbound_mail import InboundMail
@@ -39,124 +38,25 @@ def to_contract(domain_event: Any) -> tuple[str, msgspec.Struct] | None:
     return key, mapper(e, key)
 
 
-def _submitted(e: Any, ticket_id: str) -> msgspec.Struct:
-    requester = dict(e.requester)
-    unit = requester.pop("unit", None)
-    return TicketSubmitted(
-        ticket_id=ticket_id,
-        number=e.number,
-        channel=e.channel,
-        requester=Requester(**requester, unit=DeclaredUnit(**unit) if unit else None),
-        subject=e.subject,
-        description=e.description,
-        received_at=e.received_at,
-        application_code=e.application_code,
-        priority=e.priority,
-        unit_kind=e.unit_kind,
-        unit_province=e.unit_province,
-    )
+def _by_name(contract: Any, key_field: str = "ticket_id") -> Any:
+    """A mapper copying the contract's fields by name from the stored event."""
 
+    def mapper(e: Any, key: str) -> msgspec.Struct:
+        return contract_from(e, contract, **{key_field: key})
 
-def _status_changed(e: Any, ticket_id: str) -> msgspec.Struct:
-    return TicketStatusChanged(
-        ticket_id=ticket_id,
-        status=e.status,
-        previous=e.previous,
-        actor=e.actor,
-        at=e.at,
-        reason=e.reason,
-        cause=e.cause,
-    )
-
-
-def _commented(e: Any, ticket_id: str) -> msgspec.Struct:
-    return TicketCommented(
-        ticket_id=ticket_id,
-        author=e.author,
-        author_role=e.author_role,
-        visibility=e.visibility,
-        body=e.body,
-        at=e.at,
-        channel=e.channel,
-        message_id=e.message_id,
-    )
-
-
-def _email_received(e: Any, ticket_id: str) -> msgspec.Struct:
-    return TicketEmailReceived(
-        ticket_id=ticket_id,
-        message_id=e.message_id,
-        sender=e.sender,
-        sender_name=e.sender_name,
-        subject=e.subject,
-        text=e.text,
-        html=e.html,
-        received_at=e.received_at,
-        to=list(e.to),
-        cc=list(e.cc),
-        in_reply_to=e.in_reply_to,
-        references=list(e.references),
-        threading=e.threading,
-        acknowledge=e.acknowledge,
-    )
-
-
-def _attachment_added(e: Any, ticket_id: str) -> msgspec.Struct:
-    return TicketAttachmentAdded(
-        ticket_id=ticket_id,
-        attachment_id=e.attachment_id,
-        filename=e.filename,
-        content_type=e.content_type,
-        size=e.size,
-        sha256=e.sha256,
-        stored=e.stored,
-        at=e.at,
-        source=e.source,
-        refused_reason=e.refused_reason,
-    )
-
-
-def _undeliverable(e: Any, ticket_id: str) -> msgspec.Struct:
-    return TicketRequesterUndeliverable(
-        ticket_id=ticket_id,
-        address=e.address,
-        bounced_message_id=e.bounced_message_id,
-        reason=e.reason,
-        at=e.at,
-    )
-
-
-def _mail_taken_in(e: Any, mail_id: str) -> msgspec.Struct:
-    return MailTakenIn(
-        mail_id=mail_id,
-        message_id=e.message_id,
-        outcome=e.outcome,
-        reason=e.reason,
-        ticket_id=e.ticket_id,
-        sender=e.sender,
-        subject=e.subject,
-        channel=e.channel,
-        raw_sha256=e.raw_sha256,
-        size=e.size,
-        received_at=e.received_at,
-        at=e.at,
-    )
+    return mapper
 
 
 def _mail_replayed(e: Any, mail_id: str) -> msgspec.Struct:
-    return MailTakenIn(
+    return contract_from(
+        e,
+        MailTakenIn,
         mail_id=mail_id,
         message_id=None,
-        outcome=e.outcome,
-        reason=e.reason,
-        ticket_id=e.ticket_id,
-        sender=e.sender,
-        subject=e.subject,
         channel="replay",
         raw_sha256="",
         size=0,
         received_at=e.at,
-        at=e.at,
         replay=True,
     )
 
@@ -165,13 +65,13 @@ def _mail_replayed(e: Any, mail_id: str) -> msgspec.Struct:
 _ticket: Any = Ticket
 _mail: Any = InboundMail
 _CONTRACT_OF: dict[type, Any] = {
-    _ticket.Submitted: _submitted,
-    _ticket.StatusChanged: _status_changed,
-    _ticket.Commented: _commented,
-    _ticket.EmailReceived: _email_received,
-    _ticket.AttachmentAdded: _attachment_added,
-    _ticket.RequesterUndeliverable: _undeliverable,
-    _mail.TakenIn: _mail_taken_in,
+    _ticket.Submitted: _by_name(TicketSubmitted),
+    _ticket.StatusChanged: _by_name(TicketStatusChanged),
+    _ticket.Commented: _by_name(TicketCommented),
+    _ticket.EmailReceived: _by_name(TicketEmailReceived),
+    _ticket.AttachmentAdded: _by_name(TicketAttachmentAdded),
+    _ticket.RequesterUndeliverable: _by_name(TicketRequesterUndeliverable),
+    _mail.TakenIn: _by_name(MailTakenIn, "mail_id"),
     _mail.Replayed: _mail_replayed,
 }
 

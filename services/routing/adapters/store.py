@@ -13,8 +13,6 @@ from libs.catalog.model import Catalog
 from libs.catalog.requester import RequesterUnit
 from libs.events.envelope import Envelope
 from libs.events.schemas import (
-    Classification,
-    FirstHandler,
     TicketLinked,
     TicketReclassified,
     TicketResolutionRequested,
@@ -22,6 +20,7 @@ from libs.events.schemas import (
     TicketStatusChanged,
     TicketSubmitted,
     TicketUnlinked,
+    contract_from,
     parse_data,
 )
 from libs.events.sinks import UnitOfWork
@@ -44,60 +43,28 @@ def routing_id(ticket_id: str) -> Any:
     return derived_id("routing", ticket_id)
 
 
+#: Routing's public events, each copied by field name from its stored event.
+_CONTRACT_OF: dict[str, Any] = {
+    "Routed": TicketRouted,
+    "Linked": TicketLinked,
+    "Unlinked": TicketUnlinked,
+}
+
+
 def to_contract(domain_event: Any) -> tuple[str, msgspec.Struct] | None:
-    """Which of routing's stored events the other services hear about, and in what shape."""
+    """Which of routing's stored events the other services hear about, and in what shape.
+    (StatusNoted is routing's own bookkeeping.)"""
     e: Any = domain_event
-    if isinstance(e, TicketRouting.Routed):
-        return e.ticket_id, TicketRouted(
-            ticket_id=e.ticket_id,
-            group=e.group,
-            type=e.type,
-            application=e.application,
-            picked_application=e.picked_application,
-            classification=Classification(**e.classification),
-            first_handler=FirstHandler(**e.first_handler),
-            received_at=e.received_at,
-            priority=e.priority,
-            reasons=e.reasons,
-        )
-    if isinstance(e, TicketRouting.Reclassified):
-        return e.ticket_id, TicketReclassified(
-            ticket_id=e.ticket_id,
-            group=e.group,
-            type=e.type,
-            application=e.application,
-            previous_group=e.previous["group"],
-            previous_type=e.previous["type"],
-            previous_application=e.previous["application"],
-            actor=e.actor,
-            role=e.role,
-            at=e.at,
-            reason=e.reason,
-        )
-    if isinstance(e, TicketRouting.Linked):
-        return e.ticket_id, TicketLinked(
-            ticket_id=e.ticket_id,
-            parent_id=e.parent_id,
-            automatic=e.automatic,
-            actor=e.actor,
-            at=e.at,
-            similarity=e.similarity,
-            reasons=e.reasons,
-        )
-    if isinstance(e, TicketRouting.Unlinked):
-        return e.ticket_id, TicketUnlinked(
-            ticket_id=e.ticket_id, parent_id=e.parent_id, actor=e.actor, at=e.at, reason=e.reason
-        )
-    if isinstance(e, TicketRouting.ResolutionRequested):
-        return e.ticket_id, TicketResolutionRequested(
-            ticket_id=e.ticket_id,
-            parent_id=e.parent_id,
-            cause=DUPLICATE_CAUSE,
-            at=e.at,
-            parent_cause=e.parent_cause,
-            note=e.note,
-        )
-    return None  # StatusNoted: routing's own bookkeeping
+    if not isinstance(e, TicketRouting.Event):
+        return None
+    name = type(e).__name__
+    if name == "Reclassified":
+        before = {f"previous_{k}": e.previous[k] for k in ("group", "type", "application")}
+        return e.ticket_id, contract_from(e, TicketReclassified, **before)
+    if name == "ResolutionRequested":
+        return e.ticket_id, contract_from(e, TicketResolutionRequested, cause=DUPLICATE_CAUSE)
+    contract = _CONTRACT_OF.get(name)
+    return (e.ticket_id, contract_from(e, contract)) if contract else None
 
 
 def requester_of(submitted: TicketSubmitted) -> RequesterUnit:
