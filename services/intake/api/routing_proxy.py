@@ -8,31 +8,18 @@ whether the change is possible (409), and answers in the gateway's error shape.
 
 from __future__ import annotations
 
-import os
 from typing import Annotated, Any
 
-import httpx
 from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import JSONResponse
 
-from libs.platform.caller import caller_headers
 from services.intake.adapters.tokens import Principal
 from services.intake.api.deps import CurrentUser, Services, get_services
+from services.intake.api.internal_calls import Internal
 from services.intake.api.tickets import _visible
 
 router = APIRouter(tags=["routing"])
 Svc = Annotated[Services, Depends(get_services)]
-_TIMEOUT_S = 30.0
-
-
-def routing_url() -> str:
-    port = os.environ.get("HOTRO_ROUTING_PORT", "8001")
-    return os.environ.get("HOTRO_ROUTING_URL", f"http://127.0.0.1:{port}")
-
-
-def _actor_headers(user: Principal) -> dict[str, str]:
-    # Header values are ASCII: Vietnamese names travel percent-encoded.
-    return caller_headers(user.name, user.role, user.province, user.group)
 
 
 def _not_found(field: str, what: str) -> JSONResponse:
@@ -47,38 +34,10 @@ async def _ticket_id(svc: Services, user: Principal, id_or_number: str) -> str |
     return str(row["id"]) if row is not None and _visible(user, row) else None
 
 
-async def _send(
-    user: Principal,
-    method: str,
-    path: str,
-    json: Any = None,
-    params: dict[str, str] | None = None,
-) -> JSONResponse:
-    try:
-        async with httpx.AsyncClient(base_url=routing_url(), timeout=_TIMEOUT_S) as client:
-            response = await client.request(
-                method, f"/api/v1{path}", json=json, params=params, headers=_actor_headers(user)
-            )
-    except httpx.HTTPError as error:
-        return JSONResponse(
-            {
-                "error": "routing_unavailable",
-                "detail": [
-                    {"field": "routing", "msg": f"the routing service did not answer: {error}"}
-                ],
-            },
-            status_code=503,
-        )
-    try:
-        answer = response.json()
-    except ValueError:
-        answer = {"error": "routing_error", "detail": [{"field": "routing", "msg": response.text}]}
-    return JSONResponse(answer, status_code=response.status_code)
-
-
 @router.post("/routing/preview")
 async def preview(
     user: CurrentUser,
+    internal: Internal,
     body: Annotated[dict[str, Any], Body(description="a ticket body, as for POST /tickets")],
     as_of: Annotated[str | None, Query(description="ISO 8601 with offset")] = None,
     policy: Annotated[str | None, Query(max_length=64)] = None,
@@ -86,7 +45,9 @@ async def preview(
     """What routing would decide for this ticket body under the policy version in force at
     `as_of` (or the named `policy`), and the model version; nothing is created."""
     params = {k: v for k, v in (("as_of", as_of), ("policy", policy)) if v is not None}
-    return await _send(user, "POST", "/routing/preview", json=body, params=params)
+    return await internal.call(
+        "routing", user, "POST", "/routing/preview", json=body, params=params
+    )
 
 
 @router.post("/tickets/{id_or_number}/reclassify")
@@ -94,6 +55,7 @@ async def reclassify(
     id_or_number: str,
     svc: Svc,
     user: CurrentUser,
+    internal: Internal,
     body: Annotated[
         dict[str, Any], Body(description='{"group"?, "type"?, "application"?, "reason"?}')
     ],
@@ -102,7 +64,9 @@ async def reclassify(
     ticket_id = await _ticket_id(svc, user, id_or_number)
     if ticket_id is None:
         return _not_found("id_or_number", id_or_number)
-    return await _send(user, "POST", f"/tickets/{ticket_id}/reclassify", json=body)
+    return await internal.call(
+        "routing", user, "POST", f"/tickets/{ticket_id}/reclassify", json=body
+    )
 
 
 @router.post("/tickets/{id_or_number}/parent")
@@ -110,6 +74,7 @@ async def link(
     id_or_number: str,
     svc: Svc,
     user: CurrentUser,
+    internal: Internal,
     body: Annotated[dict[str, Any], Body(description='{"parent": id or number, "reason"?}')],
 ) -> Any:
     """Link the ticket to the outage's first report `parent` (it becomes a child)."""
@@ -121,7 +86,9 @@ async def link(
     if parent_id is None:
         return _not_found("parent", parent or "(none given)")
     forwarded = {"parent_id": parent_id, "reason": body.get("reason", "")}
-    return await _send(user, "POST", f"/tickets/{ticket_id}/parent", json=forwarded)
+    return await internal.call(
+        "routing", user, "POST", f"/tickets/{ticket_id}/parent", json=forwarded
+    )
 
 
 @router.delete("/tickets/{id_or_number}/parent")
@@ -129,22 +96,25 @@ async def unlink(
     id_or_number: str,
     svc: Svc,
     user: CurrentUser,
+    internal: Internal,
     reason: Annotated[str, Query(max_length=2000)] = "",
 ) -> Any:
     """Take the ticket out of the outage it was linked to."""
     ticket_id = await _ticket_id(svc, user, id_or_number)
     if ticket_id is None:
         return _not_found("id_or_number", id_or_number)
-    return await _send(user, "DELETE", f"/tickets/{ticket_id}/parent", json={"reason": reason})
+    return await internal.call(
+        "routing", user, "DELETE", f"/tickets/{ticket_id}/parent", json={"reason": reason}
+    )
 
 
 @router.get("/routing/model")
-async def model_versions(user: CurrentUser) -> Any:
+async def model_versions(user: CurrentUser, internal: Internal) -> Any:
     """The classifier's versions, the one in use, and how each scored."""
-    return await _send(user, "GET", "/routing/model")
+    return await internal.call("routing", user, "GET", "/routing/model")
 
 
 @router.post("/routing/model/retrain")
-async def retrain(user: CurrentUser) -> Any:
+async def retrain(user: CurrentUser, internal: Internal) -> Any:
     """Retrain the classifier (admin); the new version is used only if it is not worse."""
-    return await _send(user, "POST", "/routing/model/retrain")
+    return await internal.call("routing", user, "POST", "/routing/model/retrain")

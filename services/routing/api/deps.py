@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from libs.catalog.model import Catalog
-from libs.platform.caller import Caller, caller_from_headers
+from libs.platform.caller import Caller, caller_from_assertion
 from services.routing.adapters.classifier import Classifier
 from services.routing.adapters.ticket_index import TicketIndex
 from services.routing.api.errors import Refused
@@ -26,7 +26,7 @@ class RoutingServices:
     classifier: Classifier
 
 
-#: The caller as the gateway names them (name and role are what routing needs).
+#: The caller as the gateway vouches for them (name and role are what routing needs).
 Actor = Caller
 
 
@@ -35,10 +35,7 @@ def _services(request: Request) -> RoutingServices:
     return services
 
 
-actor_from_headers = caller_from_headers
-
-
-def correcting_actor(actor: Annotated[Actor, Depends(actor_from_headers)]) -> Actor:
+def correcting_actor(actor: Annotated[Actor, Depends(caller_from_assertion)]) -> Actor:
     if actor.role not in CORRECTING_ROLES:
         raise Refused(
             403,
@@ -51,5 +48,5 @@ def correcting_actor(actor: Annotated[Actor, Depends(actor_from_headers)]) -> Ac
 
 
 Svc = Annotated[RoutingServices, Depends(_services)]
-Caller = Annotated[Actor, Depends(actor_from_headers)]
+Caller = Annotated[Actor, Depends(caller_from_assertion)]
 Operator = Annotated[Actor, Depends(correcting_actor)]
