@@ -16,6 +16,7 @@ from typing import IO
 from libs.events.relay import ensure_topics
 from libs.events.topics import ALL_TOPICS
 from libs.platform.caller import new_internal_key
+from services.reporting.adapters.analyst_role import analyst_settings, psql_command
 from tools.embedded import Broker, postgres_running, start_postgres, stop_postgres
 from tools.suite import ROOT, SERVICES, Suite
 from tools.supervisor import Supervisor, Watched
@@ -98,7 +99,7 @@ def main() -> int:
         ports,
         token,
         internal_key=internal_key,
-        extra_env={"HOTRO_MAIL_SINK_DIR": str(STATE / "outbox")},
+        extra_env={"HOTRO_MAIL_SINK_DIR": str(STATE / "outbox"), "HOTRO_STATE_DIR": str(STATE)},
     )
     supervisor = Supervisor(suite, log_dir / "supervisor.log")
     if broker is not None:
@@ -131,6 +132,7 @@ def main() -> int:
             f"  PostgreSQL: {database_url}\n  Kafka: {bootstrap}\n  Logs: {log_dir}/<service>.log"
         )
         print("  Sent mail (local sink): " + str(STATE / "outbox"))
+        print("  Analysts (read-only SQL): " + psql_command(database_url, analyst_settings()))
         if fresh:
             print(f"  Bootstrap admin token (shown once, kept in {STATE / 'admin-token'}): {token}")
         else:

@@ -390,3 +390,35 @@ def contract_from(domain_event: Any, contract: type[S], **given: Any) -> S:
 def parse_data(event_type: str, data: dict[str, Any]) -> msgspec.Struct:
     """Validate `data` against the contract of `event_type` (raises msgspec.ValidationError)."""
     return msgspec.convert(data, contract_for(event_type), strict=False)
+
+
+class CheckStateChanged(msgspec.Struct, frozen=True, kw_only=True):
+    """A monitored target's confirmed state changed (SPEC §5): up, down, unknown, maintenance.
+
+    Published to hotro.monitoring.v1 keyed by `check_id` (no ticket yet: intake opens one from
+    it). `since` is when the new state began (a down target's first failed check), so an outage
+    lasts from the down event's `since` to the next up event's `since`; `previous_since` gives
+    the same without state. `application` is None for a WAN channel, whose `labels` carry
+    district, province, carrier and the carrier's contact."""
+
+    TYPE: ClassVar[str] = "hotro.check.state_changed.v1"
+    check_id: str
+    application: str | None
+    kind: str
+    state: str
+    previous: str
+    since: datetime
+    reason: str
+    at: datetime
+    previous_since: datetime | None = None
+    target: str = ""
+    name: str = ""
+    priority: str = "P2"
+    morning: bool = False
+    flapping: bool = False
+    #: Consecutive failed checks behind a down state.
+    failures: int = 0
+    labels: dict[str, str] = {}
+
+
+CONTRACTS[CheckStateChanged.TYPE] = CheckStateChanged

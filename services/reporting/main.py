@@ -5,21 +5,23 @@ from __future__ import annotations
 from libs.events.sinks import ProjectionSink
 from libs.events.topics import ESCALATION, INTAKE, ROUTING
 from libs.platform.service import ServiceKit, run_service
-from services.reporting.adapters import tickets_projection
+from services.reporting.adapters import analyst_role, projections
 
 
 async def main() -> None:
     kit = ServiceKit("reporting")
+    analysts = analyst_role.analyst_settings()
     pool = await kit.open_pool()
     sink = ProjectionSink(
-        name="reporting.tickets",
+        name=projections.NAME,
         pool=pool,
         schema=kit.schema,
-        project=tickets_projection.projector(kit.schema),
+        project=projections.projector(kit.schema),
     )
     await sink.ensure_tables()
-    await tickets_projection.ensure_tables(pool, kit.schema)
-    kit.consumer("reporting.tickets", [INTAKE, ROUTING, ESCALATION], sink)
+    await projections.ensure_schema(pool, kit.schema)
+    await analyst_role.ensure_analyst_role(pool, kit.schema, analysts)
+    kit.consumer(projections.NAME, [INTAKE, ROUTING, ESCALATION], sink)
     await kit.run(kit.http("Hotro reporting", []))
 
 

@@ -36,6 +36,11 @@ def suite(infra: Infra, suite_env: dict[str, str]) -> Iterator[Suite]:
             "HOTRO_TOPIC_PREFIX": f"{name}.",
             "HOTRO_REBALANCE_TIMEOUT_S": "3",
             "HOTRO_SLA_SCAN_S": "1",
+            # The shipped estate names the treasury's real hosts: a module that tests the
+            # checks gives its own HOTRO_CHECKS_FILE and turns the checker on.
+            "HOTRO_CHECKER_ENABLED": "0",
+            # Secrets a service keeps (the analyst's password) stay in this suite's folder.
+            "HOTRO_STATE_DIR": str(ROOT / ".hotro" / "test" / name),
             **suite_env,
         },
     )

@@ -1,26 +1,16 @@
 """Offline validation of the Kubernetes manifests under deploy/k8s/.
 
 No cluster, no kustomize binary, no network: each kustomization is rendered by the small
-renderer below, every standard object is validated against the Kubernetes JSON schemas shipped
+renderer of kustomize.py, every standard object is validated against the Kubernetes JSON schemas shipped
 by `kubernetes-validate` (strict: unknown fields fail), the Strimzi and CloudNativePG custom
 resources are checked structurally, and the wiring between objects is checked (probes, limits,
 Services, PodDisruptionBudgets, Ingress, HPA, topics, Secrets).
-
-The renderer knows only what the kustomizations use: `resources`, `namespace`,
-`configMapGenerator`, `secretGenerator`, `replicas`, `images` and strategic-merge `patches`
-(found by the patch's kind and name). Anything else is an error, so a kustomization cannot grow
-a feature the test silently ignores. Unlike kustomize it does not append a content hash to
-generated ConfigMap and Secret names (kustomize rewrites the references to match, so the plain
-names are equivalent for these checks).
 """
 
 from __future__ import annotations
 
 import base64
-import copy
 import re
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,303 +19,52 @@ import pytest
 import yaml
 
 from libs.events.topics import ALL_TOPICS, DEADLETTER, DEFAULT_PARTITIONS
+from tests.unit.deploy.kustomize import (
+    CLUSTER_SCOPED,
+    CUSTOM_KINDS,
+    GATEWAY,
+    IMAGE,
+    K8S,
+    KUSTOMIZATIONS,
+    NAMESPACE,
+    OVERLAYS,
+    SERVICES,
+    SMTP_PORT,
+    KustomizeError,
+    Obj,
+    api_group,
+    by_kind,
+    is_custom,
+    pod_spec,
+    render,
+    rendered,
+    split_image,
+)
 
-Obj = dict[str, Any]
-
-ROOT = Path(__file__).resolve().parents[3]
-K8S = ROOT / "deploy" / "k8s"
-KUSTOMIZATIONS = ("base", "infra", "overlays/dev", "overlays/production")
-OVERLAYS = ("overlays/dev", "overlays/production")
 #: The oldest Kubernetes the manifests support and the newest `kubernetes-validate` ships.
 K8S_VERSIONS = ("1.30", "1.37")
-
-NAMESPACE = "hotro"
-IMAGE = "hotro:0.1.0"
-#: service -> HTTP port
-SERVICES = {
-    "intake": 8000,
-    "routing": 8001,
-    "escalation": 8002,
-    "monitoring": 8003,
-    "reporting": 8004,
-}
-GATEWAY = "intake"
-SMTP_PORT = 2525
 REQUIRED_ENV = (
     "DATABASE_URL",
     "KAFKA_BOOTSTRAP_SERVERS",
     "HOTRO_ADMIN_TOKEN",
     "HOTRO_SMTP_RELAY",
     "HOTRO_LOG_LEVEL",
+    "HOTRO_INTERNAL_KEY",
 )
-SECRET_ENV = ("DATABASE_URL", "HOTRO_ADMIN_TOKEN")
+SECRET_ENV = ("DATABASE_URL", "HOTRO_ADMIN_TOKEN", "HOTRO_INTERNAL_KEY")
 #: Replicas per Deployment in each overlay (inclusive bounds).
 REPLICAS = {"overlays/dev": (1, 1), "overlays/production": (2, 3)}
 
-#: Custom resources: apiVersion -> kinds we expect under it.
-CUSTOM_KINDS = {
-    "kafka.strimzi.io/v1beta2": {"Kafka", "KafkaNodePool", "KafkaTopic"},
-    "postgresql.cnpg.io/v1": {"Cluster"},
-}
 #: Objects referenced by the manifests but made elsewhere, and where that is said.
-CATALOG_CONFIGMAP = "hotro-catalog"  # created from catalog/ (deploy/k8s/README.md)
 CNPG_APP_SECRET_SUFFIX = "-app"  # written by CloudNativePG for each Cluster
+#: Secret -> keys, created out of band in production (deploy/k8s/README.md); dev generates it.
+INTERNAL_KEY_SECRET = "hotro-internal-key"
+OUT_OF_BAND_SECRETS = {INTERNAL_KEY_SECRET: {"key"}}
+#: The image's code and catalog (with routing's training corpus) live here: nothing is mounted
+#: over them.
+IMAGE_APP_DIR = "/app"
 
-CLUSTER_SCOPED = {
-    "Namespace",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "CustomResourceDefinition",
-    "PersistentVolume",
-    "StorageClass",
-    "PriorityClass",
-    "IngressClass",
-}
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
-
-
-# --------------------------------------------------------------------------- renderer
-
-
-class KustomizeError(Exception):
-    """The kustomization is broken, or uses something this renderer does not support."""
-
-
-SUPPORTED_FIELDS = {
-    "apiVersion",
-    "kind",
-    "namespace",
-    "resources",
-    "configMapGenerator",
-    "secretGenerator",
-    "replicas",
-    "images",
-    "patches",
-}
-GENERATOR_FIELDS = {"name", "literals", "files", "behavior", "options", "type"}
-GENERATOR_OPTIONS = {"labels", "annotations", "disableNameSuffixHash"}
-REPLICATED_KINDS = {"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"}
-#: Strategic-merge keys of the standard list fields we patch (custom resources: lists replace).
-MERGE_KEYS = {
-    "containers": "name",
-    "initContainers": "name",
-    "env": "name",
-    "volumes": "name",
-    "imagePullSecrets": "name",
-    "volumeMounts": "mountPath",
-}
-
-
-def _load_yaml_docs(path: Path, *, objects: bool = True) -> list[Obj]:
-    if not path.is_file():
-        raise KustomizeError(f"{path}: no such file")
-    try:
-        docs = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
-    except yaml.YAMLError as exc:
-        raise KustomizeError(f"{path}: {exc}") from exc
-    for doc in docs:
-        if not isinstance(doc, dict) or not doc.get("kind") or not doc.get("apiVersion"):
-            raise KustomizeError(f"{path}: every document needs apiVersion and kind")
-        if objects and not (isinstance(doc.get("metadata"), dict) and doc["metadata"].get("name")):
-            raise KustomizeError(f"{path}: {doc['kind']} without metadata.name")
-    return docs
-
-
-def _group(api_version: str) -> str:
-    return api_version.split("/")[0] if "/" in api_version else ""
-
-
-def _identity(obj: Obj) -> tuple[str, str, str, str]:
-    meta = obj["metadata"]
-    return (_group(obj["apiVersion"]), obj["kind"], meta.get("namespace", ""), meta["name"])
-
-
-def _is_custom(obj: Obj) -> bool:
-    return obj["apiVersion"] in CUSTOM_KINDS
-
-
-def _merge(base: Any, patch: Any, *, standard: bool, field: str = "") -> Any:
-    """A strategic merge patch, reduced to what the overlays use: maps merge, `null` deletes,
-    lists with a known merge key merge item by item, other lists are replaced."""
-    if isinstance(base, dict) and isinstance(patch, dict):
-        merged = dict(base)
-        for key, value in patch.items():
-            if value is None:
-                merged.pop(key, None)
-            elif key in merged:
-                merged[key] = _merge(merged[key], value, standard=standard, field=key)
-            else:
-                merged[key] = copy.deepcopy(value)
-        return merged
-    if isinstance(base, list) and isinstance(patch, list) and standard:
-        key = MERGE_KEYS.get(field)
-        if field == "ports":
-            key = "containerPort" if any("containerPort" in p for p in base + patch) else "port"
-        if key and all(isinstance(i, dict) and key in i for i in base + patch):
-            merged_list = [copy.deepcopy(i) for i in base]
-            for item in patch:
-                at = next((n for n, b in enumerate(merged_list) if b[key] == item[key]), None)
-                if at is None:
-                    merged_list.append(copy.deepcopy(item))
-                else:
-                    merged_list[at] = _merge(merged_list[at], item, standard=standard)
-            return merged_list
-    return copy.deepcopy(patch)
-
-
-def _generate(directory: Path, gen: Obj, kind: str, objects: list[Obj]) -> None:
-    unknown = set(gen) - GENERATOR_FIELDS
-    if unknown or "name" not in gen:
-        raise KustomizeError(f"{directory}: {kind} generator: bad or unsupported {sorted(unknown)}")
-    options = gen.get("options", {})
-    if set(options) - GENERATOR_OPTIONS:
-        raise KustomizeError(f"{directory}: unsupported generator options {sorted(options)}")
-    data: dict[str, str] = {}
-    for literal in gen.get("literals", []):
-        key, sep, value = literal.partition("=")
-        if not sep or not key:
-            raise KustomizeError(f"{directory}: literal {literal!r} is not KEY=VALUE")
-        data[key] = value
-    for entry in gen.get("files", []):
-        key, sep, rel = entry.partition("=")
-        path = directory / (rel if sep else key)
-        if not path.is_file():
-            raise KustomizeError(f"{directory}: generator file {path} not found")
-        data[key if sep else path.name] = path.read_text(encoding="utf-8")
-    if kind == "Secret":
-        data = {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}
-
-    behavior = gen.get("behavior", "create")
-    existing = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == gen["name"]]
-    if behavior == "create":
-        if existing:
-            raise KustomizeError(f"{directory}: {kind} {gen['name']} already exists")
-        meta: Obj = {"name": gen["name"]}
-        for field in ("labels", "annotations"):
-            if options.get(field):
-                meta[field] = dict(options[field])
-        obj: Obj = {"apiVersion": "v1", "kind": kind, "metadata": meta, "data": data}
-        if kind == "Secret":
-            obj["type"] = gen.get("type", "Opaque")
-        objects.append(obj)
-    elif behavior in ("merge", "replace"):
-        if len(existing) != 1:
-            raise KustomizeError(f"{directory}: {behavior} of missing {kind} {gen['name']}")
-        target = existing[0]
-        target["data"] = {**target.get("data", {}), **data} if behavior == "merge" else data
-    else:
-        raise KustomizeError(f"{directory}: unknown generator behavior {behavior!r}")
-
-
-def _split_image(image: str) -> tuple[str, str]:
-    """'registry:5000/hotro:0.1.0' -> ('registry:5000/hotro', ':0.1.0')."""
-    if "@" in image:
-        name, digest = image.split("@", 1)
-        return name, "@" + digest
-    slash = image.rfind("/")
-    colon = image.rfind(":")
-    if colon > slash:
-        return image[:colon], image[colon:]
-    return image, ""
-
-
-def _containers(node: Any) -> Iterator[Obj]:
-    """Every container (and init container) anywhere in an object."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in ("containers", "initContainers") and isinstance(value, list):
-                yield from (c for c in value if isinstance(c, dict))
-            else:
-                yield from _containers(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _containers(item)
-
-
-def _set_images(objects: list[Obj], rules: list[Obj]) -> None:
-    for rule in rules:
-        if set(rule) - {"name", "newName", "newTag", "digest"} or "name" not in rule:
-            raise KustomizeError(f"unsupported images entry {rule}")
-        hits = 0
-        for obj in objects:
-            for container in _containers(obj.get("spec")):
-                name, tag = _split_image(container.get("image", ""))
-                if name != rule["name"]:
-                    continue
-                hits += 1
-                if "newTag" in rule:
-                    tag = ":" + str(rule["newTag"])
-                if "digest" in rule:
-                    tag = "@" + rule["digest"]
-                container["image"] = rule.get("newName", name) + tag
-        if not hits:
-            raise KustomizeError(f"images: no container uses image {rule['name']!r}")
-
-
-def render(directory: Path) -> list[Obj]:
-    """Render the kustomization in `directory` into a list of objects."""
-    docs = _load_yaml_docs(directory / "kustomization.yaml", objects=False)
-    if len(docs) != 1 or docs[0].get("kind") != "Kustomization":
-        raise KustomizeError(f"{directory}: kustomization.yaml must hold one Kustomization")
-    spec = docs[0]
-    unknown = set(spec) - SUPPORTED_FIELDS
-    if unknown:
-        raise KustomizeError(f"{directory}: unsupported kustomization fields {sorted(unknown)}")
-
-    objects: list[Obj] = []
-    for entry in spec.get("resources", []):
-        path = (directory / entry).resolve()
-        objects += render(path) if path.is_dir() else _load_yaml_docs(path)
-
-    for gen in spec.get("configMapGenerator", []):
-        _generate(directory, gen, "ConfigMap", objects)
-    for gen in spec.get("secretGenerator", []):
-        _generate(directory, gen, "Secret", objects)
-
-    for entry in spec.get("patches", []):
-        if set(entry) != {"path"}:
-            raise KustomizeError(f"{directory}: only `patches: - path:` is supported, not {entry}")
-        for patch in _load_yaml_docs(directory / entry["path"]):
-            matches = [
-                o
-                for o in objects
-                if o["kind"] == patch["kind"]
-                and _group(o["apiVersion"]) == _group(patch["apiVersion"])
-                and o["metadata"]["name"] == patch["metadata"]["name"]
-            ]
-            if len(matches) != 1:
-                raise KustomizeError(
-                    f"{directory}/{entry['path']}: patch for {patch['kind']} "
-                    f"{patch['metadata']['name']} matches {len(matches)} objects"
-                )
-            target = matches[0]
-            objects[objects.index(target)] = _merge(target, patch, standard=not _is_custom(target))
-
-    if "namespace" in spec:
-        for obj in objects:
-            if obj["kind"] not in CLUSTER_SCOPED:
-                obj["metadata"]["namespace"] = spec["namespace"]
-
-    for rule in spec.get("replicas", []):
-        targets = [
-            o
-            for o in objects
-            if o["kind"] in REPLICATED_KINDS and o["metadata"]["name"] == rule["name"]
-        ]
-        if len(targets) != 1 or not isinstance(rule.get("count"), int):
-            raise KustomizeError(
-                f"{directory}: replicas entry {rule} matches {len(targets)} objects"
-            )
-        targets[0]["spec"]["replicas"] = rule["count"]
-
-    _set_images(objects, spec.get("images", []))
-
-    seen: set[tuple[str, str, str, str]] = set()
-    for obj in objects:
-        if _identity(obj) in seen:
-            raise KustomizeError(f"{directory}: duplicate {obj['kind']} {obj['metadata']['name']}")
-        seen.add(_identity(obj))
-    return objects
 
 
 # --------------------------------------------------------------------------- checks
@@ -333,18 +72,10 @@ def render(directory: Path) -> list[Obj]:
 # tests at the end can prove a broken manifest is caught.
 
 
-def _by_kind(objects: list[Obj], kind: str) -> dict[str, Obj]:
-    return {o["metadata"]["name"]: o for o in objects if o["kind"] == kind}
-
-
-def _pod_spec(deployment: Obj) -> Obj:
-    return deployment["spec"]["template"]["spec"]
-
-
 def schema_problems(objects: list[Obj], version: str) -> list[str]:
     problems = []
     for obj in objects:
-        if _is_custom(obj):
+        if is_custom(obj):
             continue
         label = f"{obj['kind']}/{obj['metadata']['name']}"
         try:
@@ -360,8 +91,8 @@ def schema_problems(objects: list[Obj], version: str) -> list[str]:
 def custom_resource_problems(objects: list[Obj]) -> list[str]:
     problems = []
     for obj in objects:
-        group = _group(obj["apiVersion"])
-        if group not in {_group(v) for v in CUSTOM_KINDS}:
+        group = api_group(obj["apiVersion"])
+        if group not in {api_group(v) for v in CUSTOM_KINDS}:
             continue
         label = f"{obj['kind']}/{obj['metadata']['name']}"
         if obj["kind"] not in CUSTOM_KINDS.get(obj["apiVersion"], set()):
@@ -373,8 +104,8 @@ def custom_resource_problems(objects: list[Obj]) -> list[str]:
         if set(obj) - {"apiVersion", "kind", "metadata", "spec"}:
             problems.append(f"{label}: unexpected top-level fields")
 
-    kafkas = _by_kind(objects, "Kafka")
-    pools = _by_kind(objects, "KafkaNodePool")
+    kafkas = by_kind(objects, "Kafka")
+    pools = by_kind(objects, "KafkaNodePool")
     brokers: dict[str, int] = {}
     for name, pool in pools.items():
         cluster = pool["metadata"].get("labels", {}).get("strimzi.io/cluster")
@@ -407,7 +138,7 @@ def custom_resource_problems(objects: list[Obj]) -> list[str]:
         if config.get("default.replication.factor", 1) > brokers.get(name, 0):
             problems.append(f"Kafka/{name}: default.replication.factor exceeds the brokers")
 
-    for name, topic in _by_kind(objects, "KafkaTopic").items():
+    for name, topic in by_kind(objects, "KafkaTopic").items():
         cluster = topic["metadata"].get("labels", {}).get("strimzi.io/cluster")
         spec = topic["spec"]
         if cluster not in kafkas:
@@ -421,7 +152,7 @@ def custom_resource_problems(objects: list[Obj]) -> list[str]:
             if spec.get("config", {}).get("min.insync.replicas", 1) > spec["replicas"]:
                 problems.append(f"KafkaTopic/{name}: min.insync.replicas exceeds replicas")
 
-    for name, cluster in _by_kind(objects, "Cluster").items():
+    for name, cluster in by_kind(objects, "Cluster").items():
         spec = cluster["spec"]
         if not isinstance(spec.get("instances"), int) or spec["instances"] < 1:
             problems.append(f"Cluster/{name}: instances must be a positive integer")
@@ -445,7 +176,7 @@ def custom_resource_problems(objects: list[Obj]) -> list[str]:
                 problems.append(f"Cluster/{name}: analyst is not read-only")
             if re.search(r"GRANT\s+(INSERT|UPDATE|DELETE|ALL)\b[^;]*\banalyst\b", sql, re.I):
                 problems.append(f"Cluster/{name}: analyst is granted writes")
-            secret = _by_kind(objects, "Secret").get(
+            secret = by_kind(objects, "Secret").get(
                 analyst.get("passwordSecret", {}).get("name", "")
             )
             if secret is None or secret.get("type") != "kubernetes.io/basic-auth":
@@ -455,7 +186,7 @@ def custom_resource_problems(objects: list[Obj]) -> list[str]:
 
 def topic_problems(objects: list[Obj], *, replicas: int) -> list[str]:
     """Every topic the code uses is declared, as the code and ARCHITECTURE.md say."""
-    topics = {t["spec"].get("topicName", n): t for n, t in _by_kind(objects, "KafkaTopic").items()}
+    topics = {t["spec"].get("topicName", n): t for n, t in by_kind(objects, "KafkaTopic").items()}
     problems = [f"topic {t} has no KafkaTopic" for t in ALL_TOPICS if t not in topics]
     problems += [f"KafkaTopic {t} is not used by the code" for t in topics if t not in ALL_TOPICS]
     for name, topic in topics.items():
@@ -476,7 +207,7 @@ def topic_problems(objects: list[Obj], *, replicas: int) -> list[str]:
 
 def _env_names(container: Obj, objects: list[Obj]) -> dict[str, str]:
     """Environment variable -> where it comes from ('literal', 'configmap', 'secret')."""
-    configmaps, secrets = _by_kind(objects, "ConfigMap"), _by_kind(objects, "Secret")
+    configmaps, secrets = by_kind(objects, "ConfigMap"), by_kind(objects, "Secret")
     names: dict[str, str] = {}
     for source in container.get("envFrom", []):
         if "configMapRef" in source:
@@ -505,9 +236,9 @@ def _env_names(container: Obj, objects: list[Obj]) -> dict[str, str]:
 
 def deployment_problems(objects: list[Obj]) -> list[str]:
     problems = []
-    deployments = _by_kind(objects, "Deployment")
-    services = _by_kind(objects, "Service")
-    pdbs = list(_by_kind(objects, "PodDisruptionBudget").values())
+    deployments = by_kind(objects, "Deployment")
+    services = by_kind(objects, "Service")
+    pdbs = list(by_kind(objects, "PodDisruptionBudget").values())
     if set(deployments) != set(SERVICES):
         problems.append(f"Deployments {sorted(deployments)}, expected {sorted(SERVICES)}")
     for name, deployment in deployments.items():
@@ -530,7 +261,7 @@ def deployment_problems(objects: list[Obj]) -> list[str]:
             problems.append(f"{label}: container port `http` is not {port}")
         if container.get("command") != ["python", "-m", f"services.{name}.main"]:
             problems.append(f"{label}: command is not python -m services.{name}.main")
-        if _split_image(container.get("image", ""))[0].rsplit("/", 1)[-1] != "hotro":
+        if split_image(container.get("image", ""))[0].rsplit("/", 1)[-1] != "hotro":
             problems.append(f"{label}: image is not hotro")
         for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
             http = container.get(probe, {}).get("httpGet", {})
@@ -551,8 +282,9 @@ def deployment_problems(objects: list[Obj]) -> list[str]:
         mounts = {m["mountPath"] for m in container.get("volumeMounts", [])}
         if "/tmp" not in mounts:
             problems.append(f"{label}: no writable /tmp beside the read-only root")
-        if "/app/catalog" not in mounts:
-            problems.append(f"{label}: the catalog is not mounted at /app/catalog")
+        hidden = sorted(m for m in mounts if (m + "/").startswith(IMAGE_APP_DIR + "/"))
+        if hidden:
+            problems.append(f"{label}: {hidden} would hide the image's code or catalog")
         annotations = template["metadata"].get("annotations", {})
         if (
             annotations.get("prometheus.io/scrape") != "true"
@@ -604,14 +336,14 @@ def wiring_problems(objects: list[Obj]) -> list[str]:
     """References between objects resolve, everything lives in the namespace, the Ingress and
     HPA point at the gateway."""
     problems = []
-    configmaps, secrets = _by_kind(objects, "ConfigMap"), _by_kind(objects, "Secret")
-    services, deployments = _by_kind(objects, "Service"), _by_kind(objects, "Deployment")
-    pg_clusters = _by_kind(objects, "Cluster")
+    configmaps, secrets = by_kind(objects, "ConfigMap"), by_kind(objects, "Secret")
+    services, deployments = by_kind(objects, "Service"), by_kind(objects, "Deployment")
+    pg_clusters = by_kind(objects, "Cluster")
     cnpg_secrets = {
         f"{n}{CNPG_APP_SECRET_SUFFIX}": {"uri", "username", "password"} for n in pg_clusters
     }
 
-    if NAMESPACE not in _by_kind(objects, "Namespace"):
+    if NAMESPACE not in by_kind(objects, "Namespace"):
         problems.append(f"no Namespace {NAMESPACE}")
     for obj in objects:
         if obj["kind"] not in CLUSTER_SCOPED and obj["metadata"].get("namespace") != NAMESPACE:
@@ -622,10 +354,10 @@ def wiring_problems(objects: list[Obj]) -> list[str]:
     def secret_keys(name: str) -> set[str] | None:
         if name in secrets:
             return set(secrets[name].get("data", {}))
-        return cnpg_secrets.get(name)
+        return cnpg_secrets.get(name, OUT_OF_BAND_SECRETS.get(name))
 
     for name, deployment in deployments.items():
-        pod = _pod_spec(deployment)
+        pod = pod_spec(deployment)
         for container in pod["containers"]:
             for source in container.get("envFrom", []):
                 if "configMapRef" in source and source["configMapRef"]["name"] not in configmaps:
@@ -645,15 +377,15 @@ def wiring_problems(objects: list[Obj]) -> list[str]:
         for volume in pod.get("volumes", []):
             if "configMap" in volume:
                 ref = volume["configMap"]["name"]
-                if ref not in configmaps and ref != CATALOG_CONFIGMAP:
+                if ref not in configmaps:
                     problems.append(f"{name}: volume ConfigMap {ref} missing")
             if "secret" in volume and secret_keys(volume["secret"]["secretName"]) is None:
                 problems.append(f"{name}: volume Secret {volume['secret']['secretName']} missing")
         account = pod.get("serviceAccountName")
-        if account and account not in _by_kind(objects, "ServiceAccount"):
+        if account and account not in by_kind(objects, "ServiceAccount"):
             problems.append(f"{name}: ServiceAccount {account} missing")
 
-    ingresses = _by_kind(objects, "Ingress")
+    ingresses = by_kind(objects, "Ingress")
     if len(ingresses) != 1:
         problems.append(f"{len(ingresses)} Ingresses, expected one for the gateway")
     for name, ingress in ingresses.items():
@@ -669,10 +401,23 @@ def wiring_problems(objects: list[Obj]) -> list[str]:
                         f"Ingress/{name}: backend {backend} is not the gateway's http port"
                     )
 
-    bootstrap = (
-        configmaps.get("hotro-config", {}).get("data", {}).get("KAFKA_BOOTSTRAP_SERVERS", "")
-    )
-    kafkas = _by_kind(objects, "Kafka")
+    config = configmaps.get("hotro-config", {}).get("data", {})
+    # The gateway forwards commands to HOTRO_<SERVICE>_URL (loopback when unset, which in a pod
+    # is the gateway itself): each must name that service's Service and http port.
+    for owner in SERVICES:
+        if owner == GATEWAY:
+            continue
+        url = config.get(f"HOTRO_{owner.upper()}_URL")
+        http = [
+            p["port"]
+            for p in services.get(owner, {}).get("spec", {}).get("ports", [])
+            if p.get("name") == "http"
+        ]
+        if not http or url != f"http://{owner}:{http[0]}":
+            problems.append(f"HOTRO_{owner.upper()}_URL={url!r} is not Service {owner}'s http")
+
+    bootstrap = config.get("KAFKA_BOOTSTRAP_SERVERS", "")
+    kafkas = by_kind(objects, "Kafka")
     if kafkas:
         expected = {
             f"{n}-kafka-bootstrap:{listener['port']}"
@@ -683,44 +428,20 @@ def wiring_problems(objects: list[Obj]) -> list[str]:
         if bootstrap not in expected:
             problems.append(f"KAFKA_BOOTSTRAP_SERVERS={bootstrap!r} is none of {sorted(expected)}")
 
-    for name, hpa in _by_kind(objects, "HorizontalPodAutoscaler").items():
+    for name, hpa in by_kind(objects, "HorizontalPodAutoscaler").items():
         target = hpa["spec"]["scaleTargetRef"]
-        deployment = deployments.get(target["name"])
-        if target["kind"] != "Deployment" or deployment is None:
+        scaled = deployments.get(target["name"])
+        if target["kind"] != "Deployment" or scaled is None:
             problems.append(f"HorizontalPodAutoscaler/{name}: target {target} missing")
             continue
         low, high = hpa["spec"].get("minReplicas", 1), hpa["spec"]["maxReplicas"]
-        if not low <= deployment["spec"].get("replicas", 1) <= high:
+        if not low <= scaled["spec"].get("replicas", 1) <= high:
             problems.append(
                 f"HorizontalPodAutoscaler/{name}: Deployment replicas outside {low}-{high}"
             )
         if high > DEFAULT_PARTITIONS:
             problems.append(f"HorizontalPodAutoscaler/{name}: more replicas than partitions")
     return problems
-
-
-# --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(autouse=True)
-def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The checks must run offline: any connection attempt fails the test."""
-
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError(f"network access during an offline test: {args}")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-
-
-_RENDERED: dict[str, list[Obj]] = {}
-
-
-def rendered(name: str) -> list[Obj]:
-    """Render once per session; callers get their own copy."""
-    if name not in _RENDERED:
-        _RENDERED[name] = render(K8S / name)
-    return copy.deepcopy(_RENDERED[name])
 
 
 # --------------------------------------------------------------------------- tests
@@ -736,7 +457,7 @@ def test_kustomization_renders(name: str) -> None:
 @pytest.mark.parametrize("name", KUSTOMIZATIONS)
 def test_standard_objects_match_the_kubernetes_schema(name: str, version: str) -> None:
     objects = rendered(name)
-    standard = [o for o in objects if not _is_custom(o)]
+    standard = [o for o in objects if not is_custom(o)]
     if name != "infra":
         assert standard
     problems = schema_problems(objects, version)
@@ -775,38 +496,38 @@ def test_overlay_wiring(name: str) -> None:
 def test_overlay_replicas_and_topics(name: str) -> None:
     objects = rendered(name)
     low, high = REPLICAS[name]
-    for deployment in _by_kind(objects, "Deployment").values():
+    for deployment in by_kind(objects, "Deployment").values():
         replicas = deployment["spec"]["replicas"]
         assert low <= replicas <= high, f"{deployment['metadata']['name']}: {replicas} replicas"
-    brokers = sum(p["spec"]["replicas"] for p in _by_kind(objects, "KafkaNodePool").values())
+    brokers = sum(p["spec"]["replicas"] for p in by_kind(objects, "KafkaNodePool").values())
     problems = topic_problems(objects, replicas=min(3, brokers))
     assert not problems, "\n".join(problems)
 
 
 def test_production_scales_the_gateway_and_pins_the_image() -> None:
     objects = rendered("overlays/production")
-    hpas = _by_kind(objects, "HorizontalPodAutoscaler")
+    hpas = by_kind(objects, "HorizontalPodAutoscaler")
     assert [h["spec"]["scaleTargetRef"]["name"] for h in hpas.values()] == [GATEWAY]
-    for deployment in _by_kind(objects, "Deployment").values():
-        assert _pod_spec(deployment)["containers"][0]["image"] == IMAGE
-    assert _by_kind(objects, "Cluster")["hotro-pg"]["spec"]["instances"] >= 2
-    assert all(t["spec"]["replicas"] == 3 for t in _by_kind(objects, "KafkaTopic").values())
+    for deployment in by_kind(objects, "Deployment").values():
+        assert pod_spec(deployment)["containers"][0]["image"] == IMAGE
+    assert by_kind(objects, "Cluster")["hotro-pg"]["spec"]["instances"] >= 2
+    assert all(t["spec"]["replicas"] == 3 for t in by_kind(objects, "KafkaTopic").values())
 
 
 def test_dev_overrides_apply() -> None:
     objects = rendered("overlays/dev")
-    assert _by_kind(objects, "ConfigMap")["hotro-config"]["data"]["HOTRO_LOG_LEVEL"] == "DEBUG"
-    assert "tls" not in _by_kind(objects, "Ingress")["hotro-gateway"]["spec"]
-    assert _by_kind(objects, "Cluster")["hotro-pg"]["spec"]["instances"] == 1
+    assert by_kind(objects, "ConfigMap")["hotro-config"]["data"]["HOTRO_LOG_LEVEL"] == "DEBUG"
+    assert "tls" not in by_kind(objects, "Ingress")["hotro-gateway"]["spec"]
+    assert by_kind(objects, "Cluster")["hotro-pg"]["spec"]["instances"] == 1
     # The patch kept what it did not name.
-    intake = _by_kind(objects, "KafkaTopic")["hotro.intake.v1"]["spec"]
+    intake = by_kind(objects, "KafkaTopic")["hotro.intake.v1"]["spec"]
     assert intake["partitions"] == DEFAULT_PARTITIONS
     assert intake["config"]["retention.ms"] == 604800000
 
 
 @pytest.mark.parametrize("name", KUSTOMIZATIONS)
 def test_secrets_hold_only_placeholders(name: str) -> None:
-    for secret in _by_kind(rendered(name), "Secret").values():
+    for secret in by_kind(rendered(name), "Secret").values():
         for key, value in secret.get("data", {}).items():
             text = base64.b64decode(value).decode()
             assert key == "username" or "PLACEHOLDER" in text, (
@@ -828,16 +549,44 @@ def test_every_manifest_file_is_used() -> None:
     assert not orphans, f"manifests no kustomization uses: {orphans}"
 
 
-def test_catalog_configmap_is_documented() -> None:
+def test_the_out_of_band_signing_key_is_documented() -> None:
     readme = (K8S / "README.md").read_text(encoding="utf-8")
-    assert f"create configmap {CATALOG_CONFIGMAP} --from-file=catalog/" in readme
+    for name, keys in OUT_OF_BAND_SECRETS.items():
+        for key in keys:
+            assert f"create secret generic {name} --from-literal={key}=" in readme
+
+
+def test_only_dev_generates_the_internal_signing_key() -> None:
+    """A committed signing key must never reach production; dev gets a marked placeholder that
+    is long enough for libs/platform/caller.py (32 characters)."""
+    assert INTERNAL_KEY_SECRET not in by_kind(rendered("overlays/production"), "Secret")
+    secret = by_kind(rendered("overlays/dev"), "Secret")[INTERNAL_KEY_SECRET]
+    key = base64.b64decode(secret["data"]["key"]).decode()
+    assert "PLACEHOLDER" in key
+    assert len(key) >= 32
+
+
+@pytest.mark.parametrize("name", ["base", *OVERLAYS])
+def test_every_deployment_gets_the_internal_key_from_its_secret(name: str) -> None:
+    for deployment in by_kind(rendered(name), "Deployment").values():
+        env = {e["name"]: e for e in pod_spec(deployment)["containers"][0].get("env", [])}
+        ref = env["HOTRO_INTERNAL_KEY"]["valueFrom"]["secretKeyRef"]
+        assert (ref["name"], ref["key"]) == (INTERNAL_KEY_SECRET, "key")
+
+
+@pytest.mark.parametrize("name", ["base", *OVERLAYS])
+def test_network_policies_are_rendered_in_the_namespace(name: str) -> None:
+    """They are standard objects, so the schema test above validates them too."""
+    policies = by_kind(rendered(name), "NetworkPolicy")
+    assert "default-deny-ingress" in policies
+    assert all(p["metadata"]["namespace"] == NAMESPACE for p in policies.values())
 
 
 # ----------------------------------------------------------------- the checks catch breakage
 
 
 def _intake(objects: list[Obj]) -> Obj:
-    return _pod_spec(_by_kind(objects, "Deployment")["intake"])["containers"][0]
+    return pod_spec(by_kind(objects, "Deployment")["intake"])["containers"][0]
 
 
 @pytest.mark.parametrize(
@@ -848,9 +597,12 @@ def _intake(objects: list[Obj]) -> Obj:
         lambda objs: _intake(objs)["resources"].pop("limits"),
         lambda objs: _intake(objs)["securityContext"].update(readOnlyRootFilesystem=False),
         lambda objs: _intake(objs)["env"].pop(0),
-        lambda objs: objs.remove(_by_kind(objs, "Deployment")["reporting"]),
-        lambda objs: objs.remove(_by_kind(objs, "PodDisruptionBudget")["routing"]),
-        lambda objs: _by_kind(objs, "Service")["intake"]["spec"]["ports"].pop(),
+        lambda objs: _intake(objs)["volumeMounts"].append(
+            {"name": "c", "mountPath": "/app/catalog"}
+        ),
+        lambda objs: objs.remove(by_kind(objs, "Deployment")["reporting"]),
+        lambda objs: objs.remove(by_kind(objs, "PodDisruptionBudget")["routing"]),
+        lambda objs: by_kind(objs, "Service")["intake"]["spec"]["ports"].pop(),
     ],
 )
 def test_deployment_checks_catch_breakage(breakage: Any) -> None:
@@ -864,34 +616,37 @@ def test_schema_check_catches_a_typo_and_a_wrong_type() -> None:
     _intake(objects)["livenesProbe"] = _intake(objects).pop("livenessProbe")
     assert any("livenesProbe" in p for p in schema_problems(objects, K8S_VERSIONS[0]))
     objects = rendered("base")
-    _by_kind(objects, "Deployment")["routing"]["spec"]["replicas"] = "two"
+    by_kind(objects, "Deployment")["routing"]["spec"]["replicas"] = "two"
     assert schema_problems(objects, K8S_VERSIONS[0])
     objects = rendered("base")
-    _by_kind(objects, "Ingress")["hotro-gateway"]["apiVersion"] = "extensions/v1beta1"
+    by_kind(objects, "Ingress")["hotro-gateway"]["apiVersion"] = "extensions/v1beta1"
     assert schema_problems(objects, K8S_VERSIONS[0])
 
 
 def test_topic_and_custom_resource_checks_catch_breakage() -> None:
     objects = rendered("infra")
-    objects.remove(_by_kind(objects, "KafkaTopic")[DEADLETTER])
+    objects.remove(by_kind(objects, "KafkaTopic")[DEADLETTER])
     assert topic_problems(objects, replicas=3)
     objects = rendered("infra")
-    _by_kind(objects, "KafkaTopic")["hotro.routing.v1"]["spec"]["replicas"] = 5
+    by_kind(objects, "KafkaTopic")["hotro.routing.v1"]["spec"]["replicas"] = 5
     assert custom_resource_problems(objects)
     objects = rendered("infra")
-    _by_kind(objects, "KafkaTopic")["hotro.routing.v1"]["metadata"]["labels"] = {}
+    by_kind(objects, "KafkaTopic")["hotro.routing.v1"]["metadata"]["labels"] = {}
     assert custom_resource_problems(objects)
     objects = rendered("infra")
-    _by_kind(objects, "Cluster")["hotro-pg"]["spec"]["managed"]["roles"][0]["superuser"] = True
+    by_kind(objects, "Cluster")["hotro-pg"]["spec"]["managed"]["roles"][0]["superuser"] = True
     assert custom_resource_problems(objects)
 
 
 def test_wiring_check_catches_a_dangling_reference() -> None:
     objects = rendered("overlays/production")
-    objects.remove(_by_kind(objects, "Secret")["hotro-secrets"])
+    objects.remove(by_kind(objects, "Secret")["hotro-secrets"])
     assert wiring_problems(objects)
+    objects = rendered("overlays/dev")
+    by_kind(objects, "ConfigMap")["hotro-config"]["data"].pop("HOTRO_ROUTING_URL")
+    assert any("HOTRO_ROUTING_URL" in p for p in wiring_problems(objects))
     objects = rendered("overlays/production")
-    objects.remove(_by_kind(objects, "Cluster")["hotro-pg"])  # no hotro-pg-app Secret then
+    objects.remove(by_kind(objects, "Cluster")["hotro-pg"])  # no hotro-pg-app Secret then
     assert wiring_problems(objects)
 
 
