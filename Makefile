@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# End-to-end modules mostly wait on processes: three workers keep two cores busy.
+TEST_WORKERS ?= 3
 
-.PHONY: install run test test-unit lint format bench eval clean
+.PHONY: install run test test-unit lint format bench eval clean backup restore
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,8 +18,17 @@ install: $(STAMP)
 run: install
 	$(BIN)/python -m tools.run
 
+# A consistent pg_dump and the state folder's keys, also while `make run` runs (tools/backup.py).
+backup: install
+	$(BIN)/python -m tools.backup create
+
+# Into a fresh state folder only; REPLACE=1 puts the present database and keys aside first.
+restore: install
+	@test -n "$(FILE)" || { echo 'usage: make restore FILE=.hotro/backups/hotro-….tar.gz [REPLACE=1]' >&2; exit 2; }
+	$(BIN)/python -m tools.backup restore '$(FILE)' $(if $(REPLACE),--replace-existing)
+
 test: install
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile tests
 
 test-unit: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit

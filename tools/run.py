@@ -18,6 +18,7 @@ from libs.events.topics import ALL_TOPICS
 from libs.platform.caller import new_internal_key
 from services.reporting.adapters.analyst_role import analyst_settings, psql_command
 from tools.embedded import Broker, postgres_running, start_postgres, stop_postgres
+from tools.estate import EstateProcess
 from tools.suite import ROOT, SERVICES, Suite
 from tools.supervisor import Supervisor, Watched
 
@@ -92,6 +93,14 @@ def main() -> int:
     )
     internal_key, _ = kept_secret(STATE / "internal-key", "HOTRO_INTERNAL_KEY", new_internal_key)
     ports = service_ports()
+    extra_env = {"HOTRO_MAIL_SINK_DIR": str(STATE / "outbox"), "HOTRO_STATE_DIR": str(STATE)}
+    estate = None
+    if not os.environ.get("HOTRO_CHECKS_FILE"):
+        # The shipped checks name the treasury's real hosts; here they point at a simulator.
+        estate = EstateProcess(
+            state=STATE, checks_out=STATE / "estate" / "checks.yaml", log=log_dir / "estate.log"
+        ).start()
+        extra_env["HOTRO_CHECKS_FILE"] = str(estate.checks_out)
     suite = Suite(
         database_url,
         bootstrap,
@@ -99,7 +108,7 @@ def main() -> int:
         ports,
         token,
         internal_key=internal_key,
-        extra_env={"HOTRO_MAIL_SINK_DIR": str(STATE / "outbox"), "HOTRO_STATE_DIR": str(STATE)},
+        extra_env=extra_env,
     )
     supervisor = Supervisor(suite, log_dir / "supervisor.log")
     if broker is not None:
@@ -108,6 +117,8 @@ def main() -> int:
             lambda: running_broker.process is not None and running_broker.process.poll() is None,
             running_broker.start,
         )
+    if estate is not None:
+        supervisor.watched["simulated estate"] = Watched(estate.is_alive, estate.restart)
     if embedded_pg:
         supervisor.watched["postgresql"] = Watched(
             lambda: postgres_running(pg_dir), lambda: start_postgres(pg_dir, pg_port) and None
@@ -132,6 +143,11 @@ def main() -> int:
             f"  PostgreSQL: {database_url}\n  Kafka: {bootstrap}\n  Logs: {log_dir}/<service>.log"
         )
         print("  Sent mail (local sink): " + str(STATE / "outbox"))
+        if estate is not None:
+            print(
+                "  Simulated estate (checks point at it): python -m tools.estate status"
+                " | down TABMIS | up TABMIS"
+            )
         print("  Analysts (read-only SQL): " + psql_command(database_url, analyst_settings()))
         if fresh:
             print(f"  Bootstrap admin token (shown once, kept in {STATE / 'admin-token'}): {token}")
@@ -144,6 +160,8 @@ def main() -> int:
     finally:
         print("Stopping…", flush=True)
         suite.stop_all()
+        if estate is not None:
+            estate.stop()
         if broker:
             broker.stop()
         if embedded_pg:

@@ -39,6 +39,7 @@ def suite(infra: Infra, suite_env: dict[str, str]) -> Iterator[Suite]:
             # The shipped estate names the treasury's real hosts: a module that tests the
             # checks gives its own HOTRO_CHECKS_FILE and turns the checker on.
             "HOTRO_CHECKER_ENABLED": "0",
+            "HOTRO_READINESS_ENABLED": "0",
             # Secrets a service keeps (the analyst's password) stay in this suite's folder.
             "HOTRO_STATE_DIR": str(ROOT / ".hotro" / "test" / name),
             **suite_env,

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from libs.platform.caller import ASSERTION_HEADER, Caller, sign_call
 from tests.support.tickets import wait_until
 from tools.embedded import free_port, remove_tree
 from tools.suite import ROOT, SERVICES
@@ -75,6 +76,7 @@ def running() -> Iterator[tuple[subprocess.Popen[str], Path, dict[str, int]]]:
                 process.wait(60)
             except subprocess.TimeoutExpired:
                 process.kill()
+        print(_text(state / "console.log")[-4000:])  # shown when a test of the module fails
         remove_tree(state)
 
 
@@ -111,6 +113,45 @@ def test_a_second_start_on_the_same_state_folder_says_so_and_touches_nothing(
     assert "already running" in second.stderr
     time.sleep(1)
     assert all(_ready(ports[name]) for name in SERVICES), "the first instance was disturbed"
+
+
+def _checks(state: Path, ports: dict[str, int]) -> dict[str, dict[str, object]]:
+    """Monitoring's view of the estate, asked as the gateway would (signed)."""
+    key = (state / "internal-key").read_text().strip().encode()
+    target = "/api/v1/checks"
+    signed = sign_call(Caller("test", "admin"), "GET", target, b"", key)
+    answer = httpx.get(
+        f"http://127.0.0.1:{ports['monitoring']}{target}",
+        headers={ASSERTION_HEADER: signed},
+        timeout=10,
+    )
+    answer.raise_for_status()
+    return {c["id"]: c for c in answer.json()["data"]}
+
+
+def test_the_shipped_checks_probe_the_simulated_estate_and_pass(
+    running: tuple[subprocess.Popen[str], Path, dict[str, int]],
+) -> None:
+    _, state, ports = running
+    assert (state / "estate" / "checks.yaml").exists()
+
+    def tabmis_probed_ok() -> bool:
+        checks = _checks(state, ports)
+        tabmis = [c for c in checks.values() if c["application"] == "TABMIS"]
+        results = [c["last_result"] for c in tabmis]
+        return bool(tabmis) and all(r and r["ok"] for r in results)  # type: ignore[index]
+
+    wait_until(tabmis_probed_ok, 120, "TABMIS's checks to pass against the simulator")
+    status = subprocess.run(
+        [sys.executable, "-m", "tools.estate", "status"],
+        cwd=ROOT,
+        env=_run_env(state, ports),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert status.returncode == 0, status.stderr
+    assert "tabmis" in status.stdout.lower()
 
 
 def test_a_service_killed_with_sigkill_is_restarted_by_the_supervisor(
