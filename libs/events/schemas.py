@@ -422,3 +422,205 @@ class CheckStateChanged(msgspec.Struct, frozen=True, kw_only=True):
 
 
 CONTRACTS[CheckStateChanged.TYPE] = CheckStateChanged
+
+
+class IncidentChanged(msgspec.Struct, frozen=True, kw_only=True):
+    """What every monitoring incident event carries (SPEC §5 Incidents): monitoring owns the
+    incident, intake opens, resolves and reopens the ticket from these facts alone.
+
+    Published to hotro.monitoring.v1 keyed by `incident_id`. `source` is `check` (a target of
+    the checks file), `wan` (a district treasury left with too few working channels) or
+    `alertmanager` (an alert `fingerprint`); `key` names the target, district or fingerprint
+    and stays the same when a recurring failure opens a later incident. `subject` and
+    `description` are Vietnamese, for the ticket. `down_since` is when the incident's first
+    failure began; `labels` carry a WAN district's `district`, `province` and channels."""
+
+    incident_id: str
+    source: str
+    key: str
+    application: str | None
+    priority: str
+    subject: str
+    description: str
+    down_since: datetime
+    at: datetime
+    check_id: str | None = None
+    fingerprint: str | None = None
+    reason: str = ""
+    labels: dict[str, str] = {}
+    #: Alertmanager: alerts the webhook left out of the payload that told this.
+    truncated_alerts: int = 0
+
+
+class IncidentOpened(IncidentChanged, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = "hotro.incident.opened.v1"
+
+
+class IncidentUpdated(IncidentChanged, frozen=True, kw_only=True):
+    """A later failure attached to the open incident (another reason, channel or priority);
+    `change` says what changed, in Vietnamese."""
+
+    TYPE: ClassVar[str] = "hotro.incident.updated.v1"
+    change: str = ""
+
+
+class IncidentResolved(IncidentChanged, frozen=True, kw_only=True):
+    """Recovered: `recovered_at` is when the target answered again; the outage lasted
+    `outage_seconds` (every down period of the incident, a reopened one included)."""
+
+    TYPE: ClassVar[str] = "hotro.incident.resolved.v1"
+    recovered_at: datetime
+    outage_seconds: int
+    outage_minutes: float
+
+
+class IncidentReopened(IncidentChanged, frozen=True, kw_only=True):
+    """A failure again within the quiet period after recovery: the same incident, open again
+    (`down_since` stays the first failure's; `failed_again_at` is this one's)."""
+
+    TYPE: ClassVar[str] = "hotro.incident.reopened.v1"
+    failed_again_at: datetime
+    previous_recovered_at: datetime | None = None
+
+
+class TicketMonitoringChanged(EventData, frozen=True, kw_only=True):
+    """Intake's record of the monitoring incident behind a ticket (SPEC §7 `monitoring`):
+    `change` is opened, updated, resolved or reopened, as monitoring told it."""
+
+    TYPE: ClassVar[str] = "hotro.ticket.monitoring_changed.v1"
+    incident_id: str
+    source: str
+    change: str
+    down_since: datetime
+    at: datetime
+    check_id: str | None = None
+    fingerprint: str | None = None
+    priority: str = ""
+    recovered_at: datetime | None = None
+    outage_minutes: float | None = None
+
+
+for _incident_contract in (
+    IncidentOpened,
+    IncidentUpdated,
+    IncidentResolved,
+    IncidentReopened,
+    TicketMonitoringChanged,
+):
+    CONTRACTS[_incident_contract.TYPE] = _incident_contract
+
+
+class NoticePublished(msgspec.Struct, frozen=True, kw_only=True):
+    """An operator published a notice on the status page (SPEC §5): an announcement of an
+    outage (`kind` announcement, status investigating | identified | monitoring) or a
+    scheduled maintenance (`kind` maintenance, status scheduled | in_progress). Keyed by
+    `notice_id`. `applications` are catalog codes; `description` is what happened (or what
+    the maintenance does), `guidance` what users should do meanwhile."""
+
+    TYPE: ClassVar[str] = "hotro.notice.published.v1"
+    notice_id: str
+    kind: str
+    title: str
+    applications: list[str]
+    description: str
+    guidance: str
+    status: str
+    actor: str
+    at: datetime
+    expected_fix_at: datetime | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+
+class NoticeUpdated(msgspec.Struct, frozen=True, kw_only=True):
+    """An update of a notice: its new `status` (announcement: investigating → identified →
+    monitoring → resolved; maintenance: scheduled → in_progress → completed | cancelled), the
+    message, and what it changed (None: unchanged). Keyed by `notice_id`."""
+
+    TYPE: ClassVar[str] = "hotro.notice.updated.v1"
+    notice_id: str
+    kind: str
+    status: str
+    previous: str
+    message: str
+    actor: str
+    at: datetime
+    title: str = ""
+    applications: list[str] = []
+    guidance: str | None = None
+    expected_fix_at: datetime | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+
+CONTRACTS[NoticePublished.TYPE] = NoticePublished
+CONTRACTS[NoticeUpdated.TYPE] = NoticeUpdated
+
+
+class ReadinessCheckResult(msgspec.Struct, frozen=True, kw_only=True):
+    """One morning check's final result in a round (after its retries)."""
+
+    check_id: str
+    application: str | None
+    ok: bool
+    checked_at: datetime | None
+    duration_ms: int
+    reason: str | None = None
+    name: str = ""
+    kind: str = ""
+    degraded: bool = False
+    attempts: int = 1
+
+
+class ReadinessRoundCompleted(msgspec.Struct, frozen=True, kw_only=True):
+    """A run of the morning readiness round finished (SPEC §5), keyed by `date`, the treasury
+    day (YYYY-MM-DD). `checks` is every morning check's result, so readiness per day and system
+    is built from this event alone. A repeated run of the same day is another event with a
+    higher `run`; the latest run of a day is its current result. `trigger` is `schedule`,
+    `catch_up` (the service was down at 07:00) or `manual` (POST /readiness/run)."""
+
+    TYPE: ClassVar[str] = "hotro.readiness.round_completed.v1"
+    date: str
+    run: int
+    trigger: str
+    started_at: datetime
+    completed_at: datetime
+    late: bool
+    systems_total: int
+    systems_ready: int
+    checks: list[ReadinessCheckResult]
+
+
+class ReadinessReportSent(msgspec.Struct, frozen=True, kw_only=True):
+    """The day's readiness report went out (once per day), for run `run`."""
+
+    TYPE: ClassVar[str] = "hotro.readiness.report_sent.v1"
+    date: str
+    run: int
+    sent_at: datetime
+    late: bool
+    recipients: list[str]
+    systems_total: int
+    systems_ready: int
+    message_id: str = ""
+
+
+class ReadinessLoginFailed(msgspec.Struct, frozen=True, kw_only=True):
+    """A scripted login of the morning round failed after its retries; the lead of the
+    application's group was told at once (mail, and the webhook notifier if configured)."""
+
+    TYPE: ClassVar[str] = "hotro.readiness.login_failed.v1"
+    date: str
+    run: int
+    check_id: str
+    application: str | None
+    name: str
+    group: str | None
+    lead_email: str | None
+    reason: str
+    checked_at: datetime
+    at: datetime
+
+
+for _readiness in (ReadinessRoundCompleted, ReadinessReportSent, ReadinessLoginFailed):
+    CONTRACTS[_readiness.TYPE] = _readiness

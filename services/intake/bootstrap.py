@@ -29,7 +29,7 @@ from services.intake.adapters.ticket_view import TicketQueries
 from services.intake.adapters.tokens import TokenStore
 from services.intake.api import actions, inbound, phone, requesters, tokens
 from services.intake.api.deps import Services
-from services.intake.api.limits import limit_public_rate, reject_control_characters
+from services.intake.api.limits import limit_requests, reject_control_characters
 from services.intake.domain.attachments import DEFAULT_ALLOWED_TYPES, AttachmentPolicy
 from services.intake.service_layer.mail_intake import MailIntake, MailSettings
 from services.intake.service_layer.submissions import Submissions
@@ -86,7 +86,7 @@ async def wire(
         queries=mail_queries,
         directory=directory,
         settings=MailSettings.from_sender(
-            FROM_ADDRESS, MESSAGE_ID_DOMAIN, os.environ.get("HOTRO_MAIL_ADDRESSES", "")
+            FROM_ADDRESS, MESSAGE_ID_DOMAIN, os.environ.get("HOTRO_MAIL_ADDRESSES", ""), catalog
         ),
     )
 
@@ -102,7 +102,7 @@ async def wire(
 
     for router in (actions.router, phone.router, inbound.router, requesters.router, tokens.router):
         http.include_router(router, prefix="/api/v1")
-    limit_public_rate(http, ("/api/v1/tickets",))
+    limit_requests(http)
     reject_control_characters(http)
     return Services(
         app=app,

@@ -7,13 +7,20 @@ import os
 
 from libs.catalog import load_catalog
 from libs.events.sinks import EventSourcedSink, ProjectionSink
-from libs.events.topics import ESCALATION, INTAKE, ROUTING
+from libs.events.topics import ESCALATION, INTAKE, MONITORING, ROUTING
 from libs.platform.service import ServiceKit, run_service
 from services.intake import bootstrap
-from services.intake.adapters import lifecycle_consumer, ticket_view
+from services.intake.adapters import lifecycle_consumer, monitoring_consumer, ticket_view
 from services.intake.adapters.store import IntakeApplication, TicketNumbers, to_contract
-from services.intake.adapters.tokens import Principal, TokenStore
-from services.intake.api import ladder_proxy, routing_proxy, tickets
+from services.intake.adapters.tokens import TokenStore
+from services.intake.api import (
+    alerts_proxy,
+    ladder_proxy,
+    monitoring_proxy,
+    routing_proxy,
+    status_proxy,
+    tickets,
+)
 from services.intake.api.errors import install_error_handlers
 from services.intake.api.internal_calls import InternalCalls
 from services.intake.api.limits import limit_body_size
@@ -30,8 +37,8 @@ async def main() -> None:
     tokens = TokenStore(pool, kit.schema)
     await tokens.ensure_table()
     if os.environ.get("HOTRO_ADMIN_TOKEN"):
-        await tokens.put(os.environ["HOTRO_ADMIN_TOKEN"], Principal("bootstrap-admin", "admin"))
-    kit.relay(app, to_contract)
+        await tokens.keep_bootstrap(os.environ["HOTRO_ADMIN_TOKEN"])
+    kit.relay(app, monitoring_consumer.with_monitoring_contracts(to_contract))
     view_sink = ProjectionSink(
         name="intake.ticket-view",
         pool=pool,
@@ -45,13 +52,26 @@ async def main() -> None:
         [ROUTING, ESCALATION],
         EventSourcedSink(name="intake.lifecycle", app=app, decide=lifecycle_consumer.decide),
     )
+    kit.consumer(
+        monitoring_consumer.NAME,
+        [MONITORING],
+        monitoring_consumer.MonitoringTicketsSink(app, numbers, catalog),
+    )
     # The gateway is the door: it authenticates people itself and signs what it forwards.
     http = kit.http(
         "Hotro gateway",
-        [tickets.router, ladder_proxy.router, routing_proxy.router],
+        [
+            tickets.router,
+            ladder_proxy.router,
+            routing_proxy.router,
+            alerts_proxy.router,
+            monitoring_proxy.router,
+            status_proxy.router,
+        ],
         signed=False,
     )
     http.state.internal_calls = InternalCalls(kit.internal_key)
+    http.include_router(status_proxy.pages)
     install_error_handlers(http)
     limit_body_size(http)
     http.state.services = await bootstrap.wire(

@@ -322,3 +322,75 @@ def test_the_imap_poller_takes_in_every_message_once_even_across_a_crash(
     assert stored["number"] in {t["number"] for t in found}
     assert {t["channel"] for t in found} == {"email"}
     assert any(r["channel"] == "imap" for r in _inbox(suite, "dead_letter"))
+
+
+def _comments(suite: Suite, ticket_id: str) -> list[dict[str, Any]]:
+    history = ticket(suite, ticket_id)["history"]
+    return [h["data"] for h in history if h["type"] == "hotro.ticket.commented.v1"]
+
+
+def test_a_reply_from_a_stranger_is_held_until_an_operator_releases_it(suite: Suite) -> None:
+    """Issue 17: a guessed ticket number lets nobody write on the ticket."""
+    tag = uuid.uuid4().hex[:8]
+    cc = f"truong.phong.{tag}@kbnn.gov.vn"
+    opened = over_http(
+        suite, message(f"Lỗi TTSP {tag}", "Xin hỗ trợ.", f"open-{tag}@kbnn.gov.vn", Cc=cc)
+    )
+    number, ticket_id = opened["number"], opened["ticket_id"]
+    wait_until(lambda: _in_view(suite, number), 30, "the ticket in the view")
+
+    def reply(sender: str, n: int) -> dict[str, Any]:
+        raw = message(f"Re: [{number}] bổ sung {n}", f"Nội dung {n}.", f"r{n}-{tag}@x", sender)
+        return over_http(suite, raw)
+
+    stranger = f"ke.la.{tag}@example.com"
+    held = reply(stranger, 1)
+    assert (held["outcome"], held["ticket_id"], held["number"]) == ("held", ticket_id, number)
+    assert held["reason"].startswith("unknown_sender")
+    listed = wait_until(
+        lambda: next((r for r in _inbox(suite, "held") if r["mail_id"] == held["mail_id"]), None),
+        30,
+        "the held message in the operators' list",
+    )
+    assert listed["sender"] == stranger and listed["ticket_id"] == ticket_id
+    assert reply("Lan <lan@kbnn.gov.vn>", 2)["outcome"] == "comment"  # the requester
+    assert reply(cc, 3)["outcome"] == "comment"  # copied on the request
+    bodies = wait_until(
+        lambda: len(found := [c["body"] for c in _comments(suite, ticket_id)]) >= 2 and found,
+        30,
+        "the two comments",
+    )
+    assert bodies == ["Nội dung 2.", "Nội dung 3."]  # nothing of the stranger's
+
+    base = f"{suite.url('intake')}/api/v1/inbound/messages"
+    accepted = httpx.post(f"{base}/{held['mail_id']}/accept", headers=admin(suite))
+    assert accepted.status_code == 200, accepted.text
+    assert (accepted.json()["outcome"], accepted.json()["number"]) == ("comment", number)
+    again = httpx.post(f"{base}/{held['mail_id']}/accept", headers=admin(suite))
+    assert again.status_code == 409 and again.json()["error"] == "not_held"
+    wait_until(
+        lambda: "Nội dung 1." in [c["body"] for c in _comments(suite, ticket_id)],
+        30,
+        "the released comment",
+    )
+    assert reply(stranger, 4)["outcome"] == "comment"  # now part of the conversation
+
+    other = reply(f"nguoi.khac.{tag}@example.com", 5)
+    assert other["outcome"] == "held"
+    opened_anew = httpx.post(f"{base}/{other['mail_id']}/as-ticket", headers=admin(suite))
+    assert opened_anew.status_code == 200, opened_anew.text
+    fresh = opened_anew.json()
+    assert fresh["outcome"] == "ticket" and fresh["number"] not in (None, number)
+    assert httpx.post(f"{base}/{other['mail_id']}/accept").status_code == 401
+
+
+def test_a_late_delivery_outside_any_sane_time_is_refused_naming_the_field(suite: Suite) -> None:
+    raw = message("Lỗi cũ", "Thư gửi chậm.", f"late-{uuid.uuid4().hex}@kbnn.gov.vn")
+    url = f"{suite.url('intake')}/api/v1/inbound/email"
+    headers = {**admin(suite), "Content-Type": "message/rfc822"}
+    for when in ("9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00"):
+        refused = httpx.post(url, content=raw, params={"received_at": when}, headers=headers)
+        assert refused.status_code == 422, (when, refused.text)
+        assert refused.json()["detail"][0]["field"] == "received_at"
+    late = over_http(suite, raw, received_at="2019-03-01T08:00:00+07:00")
+    assert late["outcome"] == "ticket" and late["number"].startswith("YC-2019-")

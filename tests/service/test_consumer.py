@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 import pytest
+from aiokafka.errors import KafkaConnectionError
 from eventsourcing.domain import Aggregate, event
 from prometheus_client import REGISTRY
 from psycopg import AsyncConnection
@@ -285,6 +286,40 @@ async def test_undecodable_bytes_are_dead_lettered(
         assert letter["consumer"] == group
         assert (letter["topic"], letter["partition"]) == (topic, partition)
         assert "EnvelopeError" in letter["error"]
+
+
+async def test_a_poison_message_is_read_again_when_its_dead_letter_could_not_be_sent(
+    infra: Infra,
+    topic_prefix: str,
+    topics: tuple[str, str],
+    pool: AsyncConnectionPool[Any],
+    sink: ProjectionSink,
+) -> None:
+    """Found by the chaos run (issue 17): the broker refused the dead letter once, and the
+    poison and the rest of its batch were skipped, neither dead-lettered nor applied."""
+    topic, dead = topics
+    event = Source().next("ticket-a")
+    partition = partition_for("ticket-a", DEFAULT_PARTITIONS)
+    await publish(
+        infra.bootstrap, topic, [(partition, b"ticket-a", b"{poison"), *messages([event])]
+    )
+
+    async with running(infra, f"{topic_prefix}dlq-refused", topics, sink) as runner:
+        send = runner._producer.send_and_wait
+        refusals = [KafkaConnectionError("the broker is restarting")]
+
+        async def refused_once(*args: Any, **kwargs: Any) -> Any:
+            if refusals:
+                raise refusals.pop()
+            return await send(*args, **kwargs)
+
+        runner._producer.send_and_wait = refused_once  # type: ignore[method-assign]
+        await eventually(lambda: _has(pool, 1))
+        letters = await dead_letters(infra, dead, 1)
+
+    assert not refusals, "the dead letter was never refused: the test proved nothing"
+    assert await applied(pool) == [1]
+    assert letters[0]["raw"] == "{poison"
 
 
 async def test_hole_waits_for_the_missing_event(

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from libs.calendar.business import Calendar, CalendarRangeError
 from libs.catalog.model import Catalog
-from services.escalation.domain.calendar import Calendar, CalendarRangeError
 from services.escalation.domain.escalation import TicketEscalation
 from services.escalation.domain.ladder import (
     Actor,

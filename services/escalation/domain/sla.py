@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from services.escalation.domain.calendar import Calendar, require_aware
+from libs.calendar.business import Calendar, require_aware
 from services.escalation.domain.sla_policy import (
     PRIORITIES,
     Priority,

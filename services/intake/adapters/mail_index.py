@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from psycopg import AsyncConnection
+from psycopg.errors import UndefinedTable
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -40,6 +41,8 @@ CREATE TABLE IF NOT EXISTS {s}.mail_threads (
 );
 """
 MAIL_EVENTS = frozenset({"hotro.mail.taken_in.v1"})
+#: Roles of the desk's people (SPEC §8): not requesters, analysts or machines.
+OPERATOR_ROLES = frozenset({"province_it", "group_agent", "group_lead", "specialist", "admin"})
 
 
 async def ensure_tables(pool: AsyncConnectionPool[Any], schema: str) -> None:
@@ -103,15 +106,36 @@ class MailQueries:
                 known = {row[0]: row[1] for row in await cur.fetchall()}
             wanted = list({*numbers, *known.values()})
             if wanted:
+                # The number index is written with the number, before the view has caught up
+                # (store.TicketNumbers): a reply right after its ticket was opened, or while
+                # the view's consumer is down, still finds it (found by the chaos run).
                 cur = await conn.execute(
-                    f"SELECT number, status FROM {self.s}.ticket_view WHERE number = ANY(%s)",
-                    (wanted,),
+                    f"SELECT number, status FROM {self.s}.ticket_view WHERE number = ANY(%s)"
+                    f" UNION ALL SELECT number, NULL FROM {self.s}.number_index"
+                    " WHERE number = ANY(%s)",
+                    (wanted, wanted),
                 )
                 for number, status in await cur.fetchall():
                     existing.add(number)
                     if status == "closed":
                         closed.add(number)
         return ThreadIndex(known, existing, closed, our_domain, our_addresses)
+
+    async def is_operator(self, email: str) -> bool:
+        """Whether an operator's token names this address (staff may comment on any ticket)."""
+        address = email.strip().lower()
+        if not address:
+            return False
+        async with self.pool.connection() as conn:
+            try:
+                cur = await conn.execute(
+                    f"SELECT 1 FROM {self.s}.api_tokens WHERE lower(scope->>'email') = %s"
+                    " AND role = ANY(%s) LIMIT 1",
+                    (address, list(OPERATOR_ROLES)),
+                )
+            except UndefinedTable:  # no token issued yet on this database
+                return False
+            return await cur.fetchone() is not None
 
     async def ticket_id_of(self, number: str) -> str | None:
         async with self.pool.connection() as conn:

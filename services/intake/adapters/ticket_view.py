@@ -62,6 +62,7 @@ ALTER TABLE {s}.ticket_view ADD COLUMN IF NOT EXISTS sla jsonb;
 ALTER TABLE {s}.ticket_view ADD COLUMN IF NOT EXISTS cause text;
 ALTER TABLE {s}.ticket_view ADD COLUMN IF NOT EXISTS attachments jsonb NOT NULL DEFAULT '[]';
 ALTER TABLE {s}.ticket_view ADD COLUMN IF NOT EXISTS undeliverable jsonb NOT NULL DEFAULT '[]';
+ALTER TABLE {s}.ticket_view ADD COLUMN IF NOT EXISTS monitoring jsonb;
 CREATE INDEX IF NOT EXISTS ticket_view_queue ON {s}.ticket_view (status, group_code, tier);
 CREATE INDEX IF NOT EXISTS ticket_view_handler ON {s}.ticket_view (handler, status);
 CREATE INDEX IF NOT EXISTS ticket_view_owner ON {s}.ticket_view (owner, status);
@@ -305,7 +306,23 @@ async def _undeliverable(conn: AsyncConnection[Any], s: str, e: Envelope) -> Non
     )
 
 
+async def _monitoring_changed(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
+    """SPEC §7: a monitoring ticket shows `monitoring: {check_id, down_since, recovered_at?,
+    outage_minutes?}` (and which incident, from which source); the latest change is told."""
+    d = e.data
+    keep = ("incident_id", "source", "check_id", "fingerprint", "down_since", "priority")
+    shown = {k: d.get(k) for k in keep} | {
+        "recovered_at": d.get("recovered_at"),
+        "outage_minutes": d.get("outage_minutes"),
+    }
+    await _ensure_row(conn, s, e.subject)
+    await conn.execute(
+        f"UPDATE {s}.ticket_view SET monitoring = %s WHERE id = %s", (Jsonb(shown), e.subject)
+    )
+
+
 _HANDLERS = {
+    "hotro.ticket.monitoring_changed.v1": _monitoring_changed,
     "hotro.ticket.submitted.v1": _submitted,
     "hotro.ticket.routed.v1": _routed,
     "hotro.ticket.reclassified.v1": _reclassified,
@@ -326,7 +343,7 @@ VIEW_COLUMNS = (
     "id, number, status, channel, subject, description, requester, unit_code, unit_kind,"
     " province, application, picked_application, group_code, type, priority, tier, owner,"
     " handler, first_handler, classification, parent, received_at, submitted_at, updated_at,"
-    " assignee, sla, cause, attachments, undeliverable"
+    " assignee, sla, cause, attachments, undeliverable, monitoring"
 )
 
 
@@ -390,6 +407,17 @@ class TicketQueries:
             )
             rows = await cur.fetchall()
         return [dict(r) for r in rows], int(total["n"])
+
+    async def provinces_of(self, ticket_ids: set[str]) -> dict[str, str | None]:
+        """Each ticket's province, for answers of other services that name tickets by id."""
+        if not ticket_ids:
+            return {}
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                f"SELECT id::text, province FROM {self.s}.ticket_view WHERE id::text = ANY(%s)",
+                (sorted(ticket_ids),),
+            )
+            return {row[0]: row[1] for row in await cur.fetchall()}
 
 
 def dumps(value: Any) -> bytes:

@@ -1,8 +1,9 @@
 """Operator actions on a ticket (SPEC §7): comments, status moves and files.
 
-Each route finds the ticket the caller may see (404 otherwise, so a province cannot probe
-another's numbers), checks the role may act (403), then lets the Ticket aggregate decide
-(409 with a Vietnamese-and-English message when the status does not allow the move).
+Each route finds the ticket the caller may see (`reachable_ticket`: 404 for a ticket that is
+not there or is another requester's, 403 for another province's), checks the role may act
+(403), then lets the Ticket aggregate decide (409 with a Vietnamese-and-English message when
+the status does not allow the move).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from services.intake.api.schemas import (
     StatusChange,
     TicketState,
 )
-from services.intake.api.tickets import not_found, scope_of, visible_ticket
+from services.intake.api.tickets import reachable_ticket, scope_of
 from services.intake.api.uploads import read_uploads
 from services.intake.domain.access import check_may
 from services.intake.domain.ticket import Ticket
@@ -43,9 +44,7 @@ async def _act(
     action: str,
     command: Callable[[Ticket], Any],
 ) -> Any:
-    row = await visible_ticket(svc, user, id_or_number)
-    if row is None:
-        return not_found(id_or_number)
+    row = await reachable_ticket(svc, user, id_or_number)
     check_may(user, action, scope_of(row))
     ticket = await change(svc.app, uuid.UUID(str(row["id"])), command)
     return TicketState(id=str(ticket.id), number=ticket.number, status=ticket.status)
@@ -162,9 +161,7 @@ async def close(
 )
 async def add_attachments(id_or_number: str, request: Request, svc: Svc, user: CurrentUser) -> Any:
     """Add files to a ticket (multipart `attachments`); checked by size and real type."""
-    row = await visible_ticket(svc, user, id_or_number)
-    if row is None:
-        return not_found(id_or_number)
+    row = await reachable_ticket(svc, user, id_or_number)
     check_may(user, "attach", scope_of(row))
     _, files = await read_uploads(request, svc.submissions.policy.max_files)
     svc.submissions.check_files(files)
@@ -186,9 +183,7 @@ async def download_attachment(
     id_or_number: str, attachment_id: str, svc: Svc, user: CurrentUser
 ) -> Response:
     """The file's bytes, served as a download (never rendered inline by the browser)."""
-    row = await visible_ticket(svc, user, id_or_number)
-    if row is None:
-        return not_found(id_or_number)
+    row = await reachable_ticket(svc, user, id_or_number)
     found = next(
         (a for a in row.get("attachments") or [] if a.get("attachment_id") == attachment_id), None
     )

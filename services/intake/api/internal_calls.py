@@ -14,13 +14,15 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from libs.platform.caller import ASSERTION_HEADER, Caller, sign_call
 from libs.platform.settings import DEFAULT_PORTS
 from services.intake.adapters.tokens import Principal
 
 _TIMEOUT_S = 30.0
+#: What `call_raw` passes on from the service's answer besides its body and status.
+PASSED_HEADERS = frozenset({"content-type", "location", "cache-control", "last-modified", "etag"})
 
 
 def service_url(service: str) -> str:
@@ -49,19 +51,18 @@ class InternalCalls:
         if self._client is not None:
             await self._client.aclose()
 
-    async def call(
+    async def _send(
         self,
         service: str,
         user: Principal,
         method: str,
         path: str,
-        *,
-        content: bytes | None = None,
-        json: Any = None,
-        params: Any = None,
-        content_type: str = "application/json",
-    ) -> JSONResponse:
-        """`path` is the service's path under /api/v1; its answer comes back as it is."""
+        content: bytes | None,
+        json: Any,
+        params: Any,
+        content_type: str,
+    ) -> httpx.Response | JSONResponse:
+        """The service's answer, or the gateway's 503 when it did not answer."""
         client = self.client()
         request = client.build_request(
             method,
@@ -76,7 +77,7 @@ class InternalCalls:
             caller, method, request.url.raw_path.decode("latin-1"), request.content, self.key
         )
         try:
-            response = await client.send(request)
+            return await client.send(request)
         except httpx.HTTPError as error:
             return _problem(
                 f"{service}_unavailable",
@@ -84,10 +85,51 @@ class InternalCalls:
                 f"the {service} service did not answer: {error!r}",
                 503,
             )
+
+    async def call(
+        self,
+        service: str,
+        user: Principal,
+        method: str,
+        path: str,
+        *,
+        content: bytes | None = None,
+        json: Any = None,
+        params: Any = None,
+        content_type: str = "application/json",
+    ) -> JSONResponse:
+        """`path` is the service's path under /api/v1; its answer comes back as it is."""
+        response = await self._send(
+            service, user, method, path, content, json, params, content_type
+        )
+        if isinstance(response, JSONResponse):
+            return response
         try:
             return JSONResponse(response.json(), status_code=response.status_code)
         except ValueError:
             return _problem(f"{service}_error", service, response.text, 502)
+
+    async def call_raw(
+        self,
+        service: str,
+        user: Principal,
+        method: str,
+        path: str,
+        *,
+        content: bytes | None = None,
+        params: Any = None,
+        content_type: str = "application/json",
+    ) -> Response:
+        """Like `call`, for answers that are not JSON (HTML pages, feeds, redirects): the
+        body, status and content type come back as they are, with the headers in
+        `PASSED_HEADERS`."""
+        response = await self._send(
+            service, user, method, path, content, None, params, content_type
+        )
+        if isinstance(response, JSONResponse):
+            return response
+        headers = {k: v for k, v in response.headers.items() if k.lower() in PASSED_HEADERS}
+        return Response(response.content, status_code=response.status_code, headers=headers)
 
 
 def _internal_calls(request: Request) -> InternalCalls:

@@ -16,15 +16,17 @@ from services.intake.adapters.tokens import Principal
 from services.intake.api.deps import CurrentUser, Services, get_services
 from services.intake.api.internal_calls import Internal, InternalCalls
 from services.intake.api.schemas import TicketsPublic
-from services.intake.api.tickets import _public
+from services.intake.api.tickets import (
+    STAFF_ROLES,
+    _public,
+    reachable_ticket,
+    scope_digest,
+    scope_known_errors,
+)
+from services.intake.domain.access import check_role
 
 router = APIRouter(tags=["ladder"])
 Svc = Annotated[Services, Depends(get_services)]
-
-
-async def _ticket_id(svc: Services, id_or_number: str) -> str | None:
-    row = await svc.queries.one(id_or_number)
-    return str(row["id"]) if row else None
 
 
 async def _forward(
@@ -35,15 +37,9 @@ async def _forward(
     move: str,
     request: Request,
 ) -> Any:
-    ticket_id = await _ticket_id(svc, id_or_number)
-    if ticket_id is None:
-        return JSONResponse(
-            {
-                "error": "not_found",
-                "detail": [{"field": "id_or_number", "msg": f"no ticket {id_or_number}"}],
-            },
-            status_code=404,
-        )
+    # The gateway answers who may see the ticket (404 for another requester's, 403 for
+    # another province's); escalation answers who may move it.
+    ticket_id = str((await reachable_ticket(svc, user, id_or_number))["id"])
     return await internal.call(
         "escalation", user, "POST", f"/tickets/{ticket_id}/{move}", content=await request.body()
     )
@@ -91,6 +87,7 @@ async def my_queue(
 ) -> Any:
     """`mine-to-handle`: tickets my office works on now; `mine-to-follow-up`: tickets my
     office owns but has escalated (it answers the requester when the answer comes back)."""
+    check_role(user, STAFF_ROLES, "xem hàng đợi / see the desk's queues")
     mine = _office_of(user, svc) if user.role not in ("admin", "analyst") else office
     if mine is None:
         return JSONResponse(
@@ -129,9 +126,11 @@ async def _relay(
 
 
 @router.get("/known-errors")
-async def known_errors(user: CurrentUser, internal: Internal, request: Request) -> Any:
+async def known_errors(svc: Svc, user: CurrentUser, internal: Internal, request: Request) -> Any:
     """Known errors (software defects found by resolving tickets) and their linked tickets."""
-    return await _relay(internal, user, "GET", "/known-errors", request)
+    check_role(user, STAFF_ROLES, "xem lỗi đã biết / see known errors")
+    answer = await _relay(internal, user, "GET", "/known-errors", request)
+    return await scope_known_errors(svc, user, answer)
 
 
 @router.post("/known-errors/{known_error_id}/status")
@@ -145,7 +144,8 @@ async def move_known_error(
 @router.get("/proposals/digest")
 async def proposals_digest(user: CurrentUser, internal: Internal, request: Request) -> Any:
     """`?month=YYYY-MM`: the month's proposals per responsible department."""
-    return await _relay(internal, user, "GET", "/proposals/digest", request)
+    check_role(user, STAFF_ROLES, "xem tổng hợp đề xuất / see the proposals digest")
+    return scope_digest(user, await _relay(internal, user, "GET", "/proposals/digest", request))
 
 
 @router.post("/proposals/digest/send")

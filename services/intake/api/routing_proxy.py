@@ -16,7 +16,8 @@ from fastapi.responses import JSONResponse
 from services.intake.adapters.tokens import Principal
 from services.intake.api.deps import CurrentUser, Services, get_services
 from services.intake.api.internal_calls import Internal
-from services.intake.api.tickets import _visible
+from services.intake.api.tickets import STAFF_ROLES, _visible, reachable_ticket
+from services.intake.domain.access import check_role
 
 router = APIRouter(tags=["routing"])
 Svc = Annotated[Services, Depends(get_services)]
@@ -29,7 +30,13 @@ def _not_found(field: str, what: str) -> JSONResponse:
     )
 
 
-async def _ticket_id(svc: Services, user: Principal, id_or_number: str) -> str | None:
+async def _ticket_id(svc: Services, user: Principal, id_or_number: str) -> str:
+    """The ticket's id if `user` may see it: 404 for another requester's, 403 for another
+    province's (the gateway's one rule for every ticket action)."""
+    return str((await reachable_ticket(svc, user, id_or_number))["id"])
+
+
+async def _parent_id(svc: Services, user: Principal, id_or_number: str) -> str | None:
     row = await svc.queries.one(id_or_number)
     return str(row["id"]) if row is not None and _visible(user, row) else None
 
@@ -44,6 +51,7 @@ async def preview(
 ) -> Any:
     """What routing would decide for this ticket body under the policy version in force at
     `as_of` (or the named `policy`), and the model version; nothing is created."""
+    check_role(user, STAFF_ROLES, "xem thử phân loại / preview routing")
     params = {k: v for k, v in (("as_of", as_of), ("policy", policy)) if v is not None}
     return await internal.call(
         "routing", user, "POST", "/routing/preview", json=body, params=params
@@ -62,8 +70,6 @@ async def reclassify(
 ) -> Any:
     """Correct the ticket's group, type or application (operators only)."""
     ticket_id = await _ticket_id(svc, user, id_or_number)
-    if ticket_id is None:
-        return _not_found("id_or_number", id_or_number)
     return await internal.call(
         "routing", user, "POST", f"/tickets/{ticket_id}/reclassify", json=body
     )
@@ -79,10 +85,8 @@ async def link(
 ) -> Any:
     """Link the ticket to the outage's first report `parent` (it becomes a child)."""
     ticket_id = await _ticket_id(svc, user, id_or_number)
-    if ticket_id is None:
-        return _not_found("id_or_number", id_or_number)
     parent = str(body.get("parent") or body.get("parent_id") or "")
-    parent_id = await _ticket_id(svc, user, parent) if parent else None
+    parent_id = await _parent_id(svc, user, parent) if parent else None
     if parent_id is None:
         return _not_found("parent", parent or "(none given)")
     forwarded = {"parent_id": parent_id, "reason": body.get("reason", "")}
@@ -101,8 +105,6 @@ async def unlink(
 ) -> Any:
     """Take the ticket out of the outage it was linked to."""
     ticket_id = await _ticket_id(svc, user, id_or_number)
-    if ticket_id is None:
-        return _not_found("id_or_number", id_or_number)
     return await internal.call(
         "routing", user, "DELETE", f"/tickets/{ticket_id}/parent", json={"reason": reason}
     )
@@ -111,6 +113,7 @@ async def unlink(
 @router.get("/routing/model")
 async def model_versions(user: CurrentUser, internal: Internal) -> Any:
     """The classifier's versions, the one in use, and how each scored."""
+    check_role(user, STAFF_ROLES, "xem mô hình phân loại / see the classifier's versions")
     return await internal.call("routing", user, "GET", "/routing/model")
 
 

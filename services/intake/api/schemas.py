@@ -119,6 +119,8 @@ class TicketPublic(BaseModel):
     attachments: list[dict[str, Any]] = []
     undeliverable: list[str] = []
     cause: str | None = None
+    #: A monitoring ticket's incident: {check_id, down_since, recovered_at, outage_minutes, …}.
+    monitoring: dict[str, Any] | None = None
     history: list[dict[str, Any]] = []
 
 
@@ -184,7 +186,7 @@ class PhoneCallCreate(_Input):
 
 
 class InboundOutcome(BaseModel):
-    outcome: Literal["ticket", "comment", "ignored", "dead_letter"]
+    outcome: Literal["ticket", "comment", "held", "ignored", "dead_letter"]
     mail_id: str
     reason: str
     ticket_id: str | None = None
@@ -230,21 +232,3 @@ Role = Literal[
     "requester", "province_it", "group_agent", "group_lead", "specialist", "analyst",
     "integration", "admin",
 ]  # fmt: skip
-
-
-class TokenCreate(_Input):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
-    role: Role
-    province: str | None = Field(default=None, max_length=16)
-    group: str | None = Field(default=None, max_length=32)
-    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-class TokenIssued(BaseModel):
-    token: str
-    name: str
-    role: str
-    province: str | None = None
-    group: str | None = None
-    email: str | None = None

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import orjson
 from eventsourcing.persistence import IntegrityError
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -17,13 +18,15 @@ from libs.platform.eventstore import derived_id
 from services.intake.adapters.tokens import Principal
 from services.intake.api.deps import CurrentUser, OptionalUser, Services, get_services
 from services.intake.api.errors import FieldError
+from services.intake.api.requester_view import RequesterTicket, RequesterTickets, for_requester
 from services.intake.api.schemas import TicketCreate, TicketCreated, TicketPublic, TicketsPublic
 from services.intake.api.uploads import read_uploads, ticket_request_body
-from services.intake.domain.access import TicketScope, can_read, sees_internal_notes
+from services.intake.domain.access import ROLES, TicketScope, can_read
 from services.intake.domain.numbers import is_ticket_number
 from services.intake.domain.ticket import Ticket
 from services.intake.service_layer.requesters import RequesterProblem, resolve_requester
 from services.intake.service_layer.submissions import IncomingFile, NewTicket
+from services.intake.service_layer.ticket_changes import TicketNotFound
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 Svc = Annotated[Services, Depends(get_services)]
@@ -68,6 +71,13 @@ async def submit_ticket(
 ) -> TicketCreated:
     """Submit a ticket (JSON, or multipart: `ticket` JSON + `attachments` files); a retry
     with the same Idempotency-Key returns the same ticket."""
+    if user is not None and user.role == "analyst":
+        raise FieldError(
+            ("header", "Authorization"),
+            "Vai trò phân tích chỉ được xem, không tạo yêu cầu. / Analysts have read-only access.",
+            status=403,
+            kind="forbidden",
+        )
     body, files = await _read_submission(request, svc)
     if body.received_at is not None and (user is None or user.role not in ("integration", "admin")):
         raise FieldError(
@@ -193,49 +203,40 @@ def _public(row: dict[str, Any]) -> TicketPublic:
     return TicketPublic(**row)
 
 
-def _for(user: Principal, row: dict[str, Any]) -> dict[str, Any]:
-    """What this caller may see of a visible ticket: requesters never see internal notes."""
-    if sees_internal_notes(user):
-        return row
-    history = [
-        h
-        for h in row.get("history") or []
-        if not (
-            h["type"] == "hotro.ticket.commented.v1" and h["data"].get("visibility") != "public"
-        )
-    ]
-    return {**row, "history": history}
+async def reachable_ticket(svc: Services, user: Principal, id_or_number: str) -> dict[str, Any]:
+    """The ticket's view row (or, just submitted, its events) if `user` may read it.
 
-
-async def visible_ticket(
-    svc: Services, user: Principal, id_or_number: str
-) -> dict[str, Any] | None:
-    """The ticket's view row (or, just submitted, its events) if `user` may read it."""
+    One answer for reads and actions alike: a ticket that does not exist, or is another
+    requester's, is 404 (a member of the public learns nothing of others' requests); a ticket
+    in another province's queue is 403 for province staff, who may know its number and are
+    told why (issue 13: "403 for another province's ticket on every action").
+    """
     row = await svc.queries.one(id_or_number)
     if row is None:
         row = await _from_event_store(svc, id_or_number)
-    if row is None or not _visible(user, row):
-        return None
+    if row is None or (user.role == "requester" and not _visible(user, row)):
+        raise TicketNotFound(id_or_number)
+    if not _visible(user, row):
+        raise FieldError(
+            ("path", "id_or_number"),
+            f"Yêu cầu {row['number']} thuộc hàng đợi của tỉnh khác. / "
+            f"Ticket {row['number']} belongs to another province's queue.",
+            status=403,
+            kind="forbidden",
+        )
     return row
 
 
-def not_found(id_or_number: str) -> JSONResponse:
-    return JSONResponse(
-        {
-            "error": "not_found",
-            "detail": [{"field": "id_or_number", "msg": f"no ticket {id_or_number}"}],
-        },
-        status_code=404,
-    )
+def shown_to(user: Principal, row: dict[str, Any], svc: Services) -> TicketPublic | RequesterTicket:
+    """Staff see the whole view; a requester sees the allow-listed projection only."""
+    return for_requester(row, svc.catalog) if user.role == "requester" else _public(row)
 
 
-@router.get("/{id_or_number}", response_model=TicketPublic)
+@router.get("/{id_or_number}", response_model=TicketPublic | RequesterTicket)
 async def read_ticket(id_or_number: str, svc: Svc, user: CurrentUser) -> Any:
-    """One ticket: status, group, handler, SLA and its whole history in order."""
-    row = await visible_ticket(svc, user, id_or_number)
-    if row is None:
-        return not_found(id_or_number)
-    return _public(_for(user, row))
+    """One ticket: status, group, handler, SLA and its whole history in order; a requester
+    gets their own ticket only, as `RequesterTicket` (public conversation, status, answer)."""
+    return shown_to(user, await reachable_ticket(svc, user, id_or_number), svc)
 
 
 async def _from_event_store(svc: Services, id_or_number: str) -> dict[str, Any] | None:
@@ -272,7 +273,7 @@ async def _from_event_store(svc: Services, id_or_number: str) -> dict[str, Any] 
     }
 
 
-@router.get("", response_model=TicketsPublic)
+@router.get("", response_model=TicketsPublic | RequesterTickets)
 async def list_tickets(
     svc: Svc,
     user: CurrentUser,
@@ -287,9 +288,11 @@ async def list_tickets(
     q: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> TicketsPublic:
+) -> Any:
     """Queue views, paged, newest first; `q` searches subject and description, ignoring case
-    and diacritics ("tabmis khong dang nhap duoc" finds "TABMIS không đăng nhập được")."""
+    and diacritics ("tabmis khong dang nhap duoc" finds "TABMIS không đăng nhập được").
+    Province staff see their province only (another `province` is 403); a requester sees
+    their own tickets, as `RequesterTickets`."""
     filters: dict[str, Any] = {
         "status": status,
         "group_code": group,
@@ -301,8 +304,54 @@ async def list_tickets(
         "parent": parent,
     }
     if user.role == "province_it":
+        if province is not None and province.strip().upper() != (user.province or "").upper():
+            raise FieldError(
+                ("query", "province"),
+                f"Cán bộ tỉnh {user.province} chỉ xem được yêu cầu của tỉnh mình. / "
+                f"Province staff of {user.province} see their own province's tickets only.",
+                status=403,
+                kind="forbidden",
+            )
         filters["province"] = user.province or ""
     if user.role == "requester":
         filters["lower(requester->>'email')"] = (user.email or "").lower()
     rows, total = await svc.queries.page(filters, q, limit, offset)
+    if user.role == "requester":
+        mine = [for_requester(r, svc.catalog) for r in rows]
+        return RequesterTickets(data=mine, count=total, limit=limit, offset=offset)
     return TicketsPublic(data=[_public(r) for r in rows], count=total, limit=limit, offset=offset)
+
+
+# --- tickets named in other services' answers (known errors, the proposals digest) ----------
+
+#: Everyone but the public's side: the desk's own views (queues, known errors, the digest,
+#: routing's previews and model) are not for requesters (SPEC §8 "own tickets only").
+STAFF_ROLES = frozenset(ROLES) - {"requester"}
+
+
+async def scope_known_errors(svc: Services, user: Principal, answer: JSONResponse) -> JSONResponse:
+    """Known errors are national (one defect, many provinces); the tickets linked to them are
+    not: province staff see the ids of their own province's tickets only."""
+    if user.role != "province_it" or answer.status_code != 200:
+        return answer
+    payload = orjson.loads(answer.body)
+    linked = {str(t) for error in payload.get("data") or [] for t in error.get("tickets") or []}
+    provinces = await svc.queries.provinces_of(linked)
+    for error in payload.get("data") or []:
+        error["tickets"] = [
+            t for t in error.get("tickets") or [] if provinces.get(str(t)) == user.province
+        ]
+    return JSONResponse(payload, status_code=200)
+
+
+def scope_digest(user: Principal, answer: JSONResponse) -> JSONResponse:
+    """The proposals digest lists tickets of every province: province staff see theirs."""
+    if user.role != "province_it" or answer.status_code != 200:
+        return answer
+    payload = orjson.loads(answer.body)
+    departments = []
+    for entry in payload.get("departments") or []:
+        own = [p for p in entry.get("proposals") or [] if p.get("province") == user.province]
+        if own:
+            departments.append({**entry, "proposals": own, "count": len(own)})
+    return JSONResponse({**payload, "departments": departments}, status_code=200)

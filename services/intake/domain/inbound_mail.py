@@ -3,19 +3,22 @@
 Its id is derived from the Message-ID (or, without one, from the raw bytes' SHA-256), so the
 event store itself refuses a second copy: a message delivered twice, or re-read by the IMAP
 poller after a crash, is recognised even when both copies arrive at the same instant.
-A dead letter stays here, with its reason, until an admin replays it.
+A dead letter stays here, with its reason, until an admin replays it; a held message (a reply
+from outside the ticket's conversation) until an operator accepts it or opens it as a ticket.
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime
 from typing import Literal
 
 from eventsourcing.domain import Aggregate, event
 
-Outcome = Literal["ticket", "comment", "ignored", "dead_letter"]
-OUTCOMES: tuple[str, ...] = ("ticket", "comment", "ignored", "dead_letter")
+#: `held`: a reply from outside the ticket's conversation, waiting for an operator (issue 17).
+Outcome = Literal["ticket", "comment", "held", "ignored", "dead_letter"]
+OUTCOMES: tuple[str, ...] = ("ticket", "comment", "held", "ignored", "dead_letter")
 
 
 class NotADeadLetter(ValueError):
@@ -26,9 +29,28 @@ class NotADeadLetter(ValueError):
         )
 
 
+class NotHeld(ValueError):
+    def __init__(self, outcome: str) -> None:
+        super().__init__(
+            f"Thư này không ở trạng thái chờ duyệt ({outcome}). / "
+            f"Only a held message can be accepted or opened as a ticket; this one is {outcome}."
+        )
+
+
 def mail_key(message_id: str | None, raw_sha256: str) -> str:
-    """What makes two deliveries the same message: the Message-ID, else the exact bytes."""
-    return f"message-id:{message_id}" if message_id else f"sha256:{raw_sha256}"
+    """What makes two deliveries the same message: the Message-ID, else the exact bytes.
+
+    The key becomes a uuid5, which hashes UTF-8: a Message-ID that is not valid Unicode (raw
+    8-bit bytes as surrogate escapes; `normalize_message_id` prevents it) is keyed by the hash
+    of its bytes instead of failing — the same bytes still give the same key."""
+    if not message_id:
+        return f"sha256:{raw_sha256}"
+    try:
+        message_id.encode("utf-8")
+    except UnicodeEncodeError:
+        data = message_id.encode("utf-8", errors="surrogatepass")
+        return f"message-id-sha256:{hashlib.sha256(data).hexdigest()}"
+    return f"message-id:{message_id}"
 
 
 class InboundMail(Aggregate):
@@ -63,6 +85,10 @@ class InboundMail(Aggregate):
         if self.outcome != "dead_letter":
             raise NotADeadLetter(self.outcome)
 
+    def check_held(self) -> None:
+        if self.outcome != "held":
+            raise NotHeld(self.outcome)
+
     @event("Replayed")
     def replayed(
         self,
@@ -74,7 +100,8 @@ class InboundMail(Aggregate):
         actor: str,
         at: datetime,
     ) -> None:
-        """An admin ran the stored message through intake again (after a parser fix)."""
+        """The stored message ran through intake again: an admin replayed a dead letter (after
+        a parser fix), or an operator released a held one (`actor` and the reason say which)."""
         self.outcome = outcome
         self.reason = reason
         self.ticket_id = ticket_id

@@ -1,9 +1,11 @@
-"""What one inbound message becomes: a ticket, a comment, ignored, or a dead letter (SPEC §2).
+"""What one inbound message becomes: a ticket, a comment, held, ignored, or a dead letter
+(SPEC §2; `held`: issue 17, a reply from someone outside the ticket's conversation).
 
 Pure: the adapter parses, looks up the Message-IDs and ticket numbers the message names
-(`ids_to_look_up`, `numbers_to_look_up`), and hands the answers in as a `ThreadIndex`. Every
-path ends in one of the four outcomes with a reason an operator can read, which is what the
-fuzz tests hold the whole intake to.
+(`ids_to_look_up`, `numbers_to_look_up`), and hands the answers in as a `ThreadIndex`; for a
+reply it also hands in the participants of the ticket it names (`participants_to_look_up`).
+Every path ends in one of the five outcomes with a reason an operator can read, which is what
+the fuzz tests hold the whole intake to.
 """
 
 from __future__ import annotations
@@ -14,6 +16,11 @@ from dataclasses import dataclass, field
 from services.intake.domain.inbound_mail import Outcome
 from services.intake.domain.mail import ParsedMail, UnparseableMail, parse_mail, thread_target
 from services.intake.domain.mail.our_message_ids import ticket_number_in_our_message_id
+from services.intake.domain.mail.sender_trust import (
+    Participants,
+    standing_of,
+    unknown_sender_reason,
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,10 @@ class ThreadIndex:
     #: The domain of our own Message-IDs and the addresses Hotro sends from.
     our_domain: str = ""
     our_addresses: Container[str] = frozenset()
+    #: Ticket number → the people of its conversation (only for the ticket a reply names).
+    participants: Mapping[str, Participants] = field(default_factory=dict)
+    #: Staff addresses (catalog and operators): they may comment on any ticket.
+    staff: Container[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,11 @@ def numbers_to_look_up(parsed: ParsedMail, our_domain: str) -> list[str]:
     return list(dict.fromkeys(n for n in numbers if n))
 
 
+def participants_to_look_up(decision: MailDecision) -> str | None:
+    """The ticket whose participants decide a reply's fate (comment or held), if any."""
+    return decision.ticket_number if decision.outcome in ("comment", "held") else None
+
+
 def decide_raw(raw: bytes, index: ThreadIndex) -> MailDecision:
     """Parse and decide; the whole intake decision the fuzz tests drive."""
     try:
@@ -80,7 +96,12 @@ def decide(parsed: ParsedMail, index: ThreadIndex) -> MailDecision:
     if target.ticket_number in index.closed:
         reason = f"new ticket: {target.reason}, but {target.ticket_number} is closed"
         return MailDecision("ticket", reason, parsed, acknowledge=True)
-    return MailDecision("comment", target.reason, parsed, ticket_number=target.ticket_number)
+    number = target.ticket_number
+    standing = standing_of(parsed.from_email, index.participants.get(number), index.staff)
+    if standing is None:
+        reason = f"{unknown_sender_reason(parsed.from_email, number)}; {target.reason}"
+        return MailDecision("held", reason, parsed, ticket_number=number)
+    return MailDecision("comment", f"{target.reason}; from the {standing}", parsed, number)
 
 
 def _known_ids(parsed: ParsedMail, index: ThreadIndex) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""Per-address rate limit of the public intake (SPEC §8), as token buckets on an injected clock.
+"""Rate limits of what reaches Hotro without a token (SPEC §8): every unauthenticated request
+of the gateway per client address, and SMTP per sender; token buckets on an injected clock.
 
 A bucket holds `burst` tokens and refills at `per_minute`; a request takes one. The refusal
 says how long to wait (HTTP Retry-After). Buckets of addresses that went quiet are forgotten,
@@ -7,8 +8,10 @@ so a scan from many addresses cannot grow the table without bound.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 
 
 @dataclass
@@ -47,3 +50,54 @@ class RateLimiter:
         }
         if len(self._buckets) >= self.max_keys:
             self._buckets.clear()
+
+
+@dataclass(frozen=True)
+class RateRule:
+    """One class of unauthenticated requests and its per-address budget; the first rule whose
+    method and path pattern (`fnmatch`, `*` crosses `/`) match decides. `per_minute` 0 = free."""
+
+    name: str
+    methods: frozenset[str]
+    paths: tuple[str, ...]
+    per_minute: float
+    burst: int
+
+    def matches(self, method: str, path: str) -> bool:
+        return (not self.methods or method in self.methods) and any(
+            fnmatchcase(path, pattern) for pattern in self.paths
+        )
+
+    def limiter(self) -> RateLimiter:
+        return RateLimiter(per_minute=self.per_minute, burst=self.burst)
+
+
+def rule_for(rules: tuple[RateRule, ...], method: str, path: str) -> RateRule | None:
+    normalised = path.rstrip("/") or "/"
+    return next((rule for rule in rules if rule.matches(method, normalised)), None)
+
+
+def parse_rate(text: str) -> tuple[float, int]:
+    """A rate setting, `PER_MINUTE/BURST` (`60/30`) or `0` for no limit."""
+    per_minute, _, burst = text.strip().partition("/")
+    try:
+        rate, size = float(per_minute), int(burst or "0")
+    except ValueError:
+        raise ValueError(f"expected PER_MINUTE/BURST such as 60/30, or 0; got {text!r}") from None
+    if rate < 0 or size < 0 or (rate > 0 and size < 1):
+        raise ValueError(f"expected a positive rate and a burst of at least 1; got {text!r}")
+    return rate, size
+
+
+def address_key(host: str) -> str:
+    """The bucket of a client address: IPv4 as is, IPv6 by its /64 (one site's subnet, whose
+    addresses an attacker could otherwise rotate through at will)."""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)

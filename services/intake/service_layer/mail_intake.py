@@ -5,6 +5,12 @@ and the message's own aggregate (`InboundMail`, keyed by Message-ID) is saved in
 transaction as the ticket it creates or changes. A crash before that save leaves the message
 unacknowledged to its sender (SMTP answers 451, IMAP leaves it in the inbox), so it comes
 again; a crash after it finds the message already taken in and just acknowledges it.
+
+The path is total (issue 17): whatever the bytes, the message ends as a ticket, a comment,
+held, ignored or a dead letter. Only a failing database is the sender's problem (retry later);
+any other error while deciding or applying is a bug or an input we did not foresee, and the
+message is kept as a dead letter naming the error, to be replayed once it is fixed — never a
+5xx or an SMTP 4xx on every retry.
 """
 
 from __future__ import annotations
@@ -12,15 +18,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parseaddr
+from functools import partial
 from typing import Any
 
+import psycopg
+from eventsourcing import persistence
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
+from psycopg_pool import PoolTimeout
 
+from libs.catalog.model import Catalog
 from libs.platform.eventstore import derived_id
 from services.intake.adapters.blobs import BlobStore
 from services.intake.adapters.directory import RequesterDirectory
@@ -28,15 +39,19 @@ from services.intake.adapters.mail_index import MailQueries
 from services.intake.adapters.store import IntakeApplication
 from services.intake.domain.inbound_mail import InboundMail, mail_key
 from services.intake.domain.mail import ParsedMail, UnparseableMail, parse_mail
+from services.intake.domain.mail.sender_trust import (
+    staff_addresses,
+)
 from services.intake.domain.mail_decision import (
     MailDecision,
     decide,
     ids_to_look_up,
     numbers_to_look_up,
+    participants_to_look_up,
 )
 from services.intake.domain.ticket import Ticket, TicketClosed
+from services.intake.service_layer.mail_lookups import MailLookups
 from services.intake.service_layer.submissions import IncomingFile, NewTicket, Submissions
-from services.intake.service_layer.ticket_changes import TicketNotFound, load
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +59,20 @@ MAX_SUBJECT = 250
 MAX_DESCRIPTION = 20_000
 MAX_KEPT_TEXT = 200_000
 NO_SUBJECT = "(không có tiêu đề)"
+#: Prefix of a dead letter's reason when intake itself failed on the message (a bug to fix).
+INTAKE_FAILURE = "intake failure"
+#: Attempts when a concurrent write (the same message, or a change of its ticket) conflicts.
+RETRIES = 5
+#: The database is unreachable or overloaded: the sender keeps the message and retries.
+STORAGE_ERRORS: tuple[type[Exception], ...] = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    PoolTimeout,
+    persistence.OperationalError,
+    persistence.InterfaceError,
+    ConnectionError,
+    TimeoutError,
+)
 
 
 @dataclass(frozen=True)
@@ -59,12 +88,17 @@ class MailOutcome:
 class MailSettings:
     our_domain: str
     our_addresses: frozenset[str]
+    #: The catalog's addresses of the desk (see `sender_trust`); operators are looked up live.
+    staff: frozenset[str] = frozenset()
 
     @staticmethod
-    def from_sender(from_address: str, domain: str, extra: str = "") -> MailSettings:
+    def from_sender(
+        from_address: str, domain: str, extra: str = "", catalog: Catalog | None = None
+    ) -> MailSettings:
         addresses = {parseaddr(from_address)[1].lower()}
         addresses |= {a.strip().lower() for a in extra.split(",") if a.strip()}
-        return MailSettings(domain, frozenset(a for a in addresses if a))
+        staff = staff_addresses(catalog) if catalog is not None else frozenset()
+        return MailSettings(domain, frozenset(a for a in addresses if a), staff)
 
 
 class MailIntake:
@@ -86,60 +120,92 @@ class MailIntake:
         self.directory = directory
         self.settings = settings
         self.clock = clock
+        self.lookups = MailLookups(app, submissions.numbers, queries, directory)
 
     async def take_in(
         self, raw: bytes, channel: str, received_at: datetime | None = None
     ) -> MailOutcome:
         """Take one message in; raises only when storage fails (the sender must retry)."""
         raw_sha256 = await self.blobs.put(raw)
-        try:
-            parsed: ParsedMail | None = parse_mail(raw)
-        except UnparseableMail as refused:
-            parsed, refusal = None, refused.reason
+        parsed, refusal = _parse(raw)
         mail_id = derived_id("mail", mail_key(parsed.message_id if parsed else None, raw_sha256))
-        earlier = await self.find(mail_id)
-        if earlier is not None:
-            return MailOutcome(
-                "ignored",
-                f"already taken in as {earlier.outcome}"
-                + (f" (Message-ID <{earlier.message_id}>)" if earlier.message_id else ""),
-                str(mail_id),
-                earlier.ticket_id,
+        received = received_at or self.clock()
+        for _ in range(RETRIES):
+            earlier = await self.find(mail_id)
+            if earlier is not None:
+                return MailOutcome(
+                    "ignored",
+                    f"already taken in as {earlier.outcome}"
+                    + (f" (Message-ID <{earlier.message_id}>)" if earlier.message_id else ""),
+                    str(mail_id),
+                    earlier.ticket_id,
+                )
+            facts = _MailFacts(
+                mail_id, parsed, channel, raw_sha256, len(raw), received, self.clock()
             )
-        now = self.clock()
-        received = received_at or now
-        if parsed is None:
-            decision = MailDecision("dead_letter", refusal)
-        else:
-            decision = await self._decide(parsed)
-        facts = _MailFacts(mail_id, parsed, channel, raw_sha256, len(raw), received, now)
-        try:
-            return await self._apply(decision, facts, replay_of=None)
-        except IntegrityError:  # the same message, taken in concurrently
-            return MailOutcome("ignored", "already taken in (concurrent delivery)", str(mail_id))
+            try:
+                return await self._settle(facts, partial(self._decide, parsed, refusal), None)
+            except IntegrityError:  # taken in concurrently (found above), or its ticket changed
+                continue
+        raise RuntimeError(f"message {mail_id} kept conflicting; try again")
 
     async def replay(self, mail_id: uuid.UUID, actor: str) -> MailOutcome:
         """Run a dead letter through intake again (after a parser fix); raises NotADeadLetter."""
-        inbound: InboundMail = await asyncio.to_thread(self.app.repository.get, mail_id)
-        inbound.check_replayable()
-        raw = await self.blobs.get(inbound.raw_sha256)
-        if raw is None:
-            raise LookupError(f"the stored message {inbound.raw_sha256} is missing")
-        now = self.clock()
+        for _ in range(RETRIES):
+            inbound = await self._stored(mail_id)
+            inbound.check_replayable()
+            parsed, refusal = _parse(await self._raw(inbound))
+            facts = _facts_of(inbound, parsed, "replay", self.clock())
+            decision = partial(self._replay_decision, parsed, refusal, mail_id)
+            try:
+                return await self._settle(facts, decision, (inbound, actor))
+            except IntegrityError:
+                continue
+        raise RuntimeError(f"message {mail_id} kept conflicting; try again")
+
+    async def accept(self, mail_id: uuid.UUID, actor: str) -> MailOutcome:
+        """Release a held reply as a comment on the ticket it named; raises NotHeld.
+
+        Its sender is then on the ticket's mail, so their next reply needs no operator."""
+        return await self._release(mail_id, actor, as_ticket=False)
+
+    async def open_as_ticket(self, mail_id: uuid.UUID, actor: str) -> MailOutcome:
+        """Turn a held reply into a new ticket of its own (acknowledged); raises NotHeld."""
+        return await self._release(mail_id, actor, as_ticket=True)
+
+    async def _release(self, mail_id: uuid.UUID, actor: str, as_ticket: bool) -> MailOutcome:
+        for _ in range(RETRIES):
+            inbound = await self._stored(mail_id)
+            inbound.check_held()
+            parsed, refusal = _parse(await self._raw(inbound))
+            facts = _facts_of(inbound, parsed, "release", self.clock())
+            decision = partial(self._release_decision, parsed, refusal, inbound, actor, as_ticket)
+            try:
+                return await self._settle(facts, decision, (inbound, actor))
+            except IntegrityError:
+                continue
+        raise RuntimeError(f"message {mail_id} kept conflicting; try again")
+
+    async def _settle(
+        self,
+        facts: _MailFacts,
+        decision_of: Callable[[], Awaitable[MailDecision]],
+        replay_of: tuple[InboundMail, str] | None,
+    ) -> MailOutcome:
+        """Decide and apply; an unforeseen error makes the message a dead letter (see above)."""
         try:
-            parsed: ParsedMail | None = parse_mail(raw)
-            decision = await self._decide(parsed) if parsed else None
-        except UnparseableMail as refused:
-            parsed, decision = None, MailDecision("dead_letter", refused.reason)
-        assert decision is not None
-        if parsed is not None and parsed.message_id:
-            twin = await self.find(derived_id("mail", mail_key(parsed.message_id, "")))
-            if twin is not None:
-                decision = MailDecision("ignored", "a copy was taken in since", parsed)
-        facts = _MailFacts(
-            mail_id, parsed, "replay", inbound.raw_sha256, inbound.size, inbound.received_at, now
-        )
-        return await self._apply(decision, facts, replay_of=(inbound, actor))
+            return await self._apply(await decision_of(), facts, replay_of)
+        except IntegrityError:
+            raise
+        except STORAGE_ERRORS:
+            raise
+        except Exception as error:
+            log.exception("mail intake failed; kept as a dead letter", extra=facts.log_extra)
+            reason = f"{INTAKE_FAILURE}: {type(error).__name__}: {error}"[:1000]
+            if replay_of is not None:  # the failed attempt may have changed it: start afresh
+                replay_of = (await self._stored(facts.mail_id), replay_of[1])
+            failed = MailDecision("dead_letter", reason)
+            return await self._apply(failed, replace(facts, parsed=None), replay_of)
 
     # --- deciding -----------------------------------------------------------------------
 
@@ -150,14 +216,66 @@ class MailIntake:
             return None
         return found if isinstance(found, InboundMail) else None
 
-    async def _decide(self, parsed: ParsedMail) -> MailDecision:
+    async def _stored(self, mail_id: uuid.UUID) -> InboundMail:
+        found = await self.find(mail_id)
+        if found is None:
+            raise LookupError(f"no message {mail_id}")
+        return found
+
+    async def _raw(self, inbound: InboundMail) -> bytes:
+        raw = await self.blobs.get(inbound.raw_sha256)
+        if raw is None:
+            raise LookupError(f"the stored message {inbound.raw_sha256} is missing")
+        return raw
+
+    async def _decide(self, parsed: ParsedMail | None, refusal: str = "") -> MailDecision:
+        if parsed is None:
+            return MailDecision("dead_letter", refusal)
         index = await self.queries.thread_index(
             ids_to_look_up(parsed),
             numbers_to_look_up(parsed, self.settings.our_domain),
             self.settings.our_domain,
             set(self.settings.our_addresses),
         )
-        return decide(parsed, index)
+        decision = decide(parsed, index)
+        number = participants_to_look_up(decision)
+        if number is None:
+            return decision
+        staff = set(self.settings.staff)
+        if await self.queries.is_operator(parsed.from_email):
+            staff.add(parsed.from_email.strip().lower())
+        people = await self.lookups.participants(number)
+        return decide(
+            parsed, replace(index, participants={number: people} if people else {}, staff=staff)
+        )
+
+    async def _replay_decision(
+        self, parsed: ParsedMail | None, refusal: str, mail_id: uuid.UUID
+    ) -> MailDecision:
+        """A dead letter kept by its bytes' hash may have a copy under its Message-ID since."""
+        if parsed is not None and parsed.message_id:
+            twin = await self.find(derived_id("mail", mail_key(parsed.message_id, "")))
+            if twin is not None and twin.id != mail_id:
+                return MailDecision("ignored", "a copy was taken in since", parsed)
+        return await self._decide(parsed, refusal)
+
+    async def _release_decision(
+        self,
+        parsed: ParsedMail | None,
+        refusal: str,
+        inbound: InboundMail,
+        actor: str,
+        as_ticket: bool,
+    ) -> MailDecision:
+        """The operator's decision on a held message (its bytes are parsed again, like a replay)."""
+        if parsed is None:
+            return MailDecision("dead_letter", refusal)
+        number = None if as_ticket else await self.lookups.number_of(inbound.ticket_id)
+        if number is None:
+            why = f"new ticket: opened by {actor} from a held message"
+            return MailDecision("ticket", why, parsed, acknowledge=True)
+        why = f"released by {actor} as a comment on {number} (was {inbound.reason[:300]})"
+        return MailDecision("comment", why, parsed, ticket_number=number)
 
     # --- applying -----------------------------------------------------------------------
 
@@ -181,15 +299,16 @@ class MailIntake:
             fresh = MailDecision("ticket", reason, facts.parsed, acknowledge=True)
             ticket = await self._new_ticket(fresh, facts)
         ticket_id = str(ticket.id) if ticket is not None else None
+        number = ticket.number if ticket is not None else None
+        if outcome == "held" and decision.ticket_number:  # the ticket it names, untouched
+            held_on = await self.lookups.ticket_id(decision.ticket_number)
+            ticket_id, number = (str(held_on) if held_on else None), decision.ticket_number
         inbound = self._inbound(facts, outcome, reason, ticket_id, replay_of)
         await self.submissions.save(*([ticket] if ticket is not None else []), inbound)
         log.info(
-            "mail taken in",
-            extra={"mail_id": str(facts.mail_id), "outcome": outcome, "ticket_id": ticket_id},
+            "mail taken in", extra={**facts.log_extra, "outcome": outcome, "ticket_id": ticket_id}
         )
-        return MailOutcome(
-            outcome, reason, str(facts.mail_id), ticket_id, ticket.number if ticket else None
-        )
+        return MailOutcome(outcome, reason, str(facts.mail_id), ticket_id, number)
 
     def _inbound(
         self,
@@ -224,7 +343,7 @@ class MailIntake:
     async def _new_ticket(self, decision: MailDecision, facts: _MailFacts) -> Ticket:
         parsed = facts.parsed
         assert parsed is not None
-        requester, unit_kind, province = await self._requester(parsed)
+        requester, unit_kind, province = await self.lookups.requester(parsed)
         ticket = await self.submissions.open_ticket(
             derived_id("mail-ticket", str(facts.mail_id)),
             NewTicket(
@@ -248,7 +367,7 @@ class MailIntake:
     ) -> tuple[Ticket | None, str, str]:
         parsed = facts.parsed
         assert parsed is not None and decision.ticket_number is not None
-        ticket = await self._ticket_by_number(decision.ticket_number)
+        ticket = await self.lookups.ticket_by_number(decision.ticket_number)
         if ticket is None:
             return None, "ticket", f"new ticket: {decision.ticket_number} was not found"
         if ticket.has_message(parsed.message_id):
@@ -273,7 +392,7 @@ class MailIntake:
         self, decision: MailDecision, facts: _MailFacts
     ) -> tuple[Ticket | None, str]:
         assert decision.ticket_number is not None
-        ticket = await self._ticket_by_number(decision.ticket_number)
+        ticket = await self.lookups.ticket_by_number(decision.ticket_number)
         address = decision.undeliverable or (ticket.requester_email if ticket else None)
         if ticket is None or not address:
             return None, decision.reason
@@ -281,15 +400,6 @@ class MailIntake:
         marked = ticket.mark_undeliverable(address, bounced, decision.reason, facts.received_at)
         note = "marked undeliverable" if marked else "already marked undeliverable"
         return (ticket if marked else None), f"{decision.reason}; {address} {note}"
-
-    async def _ticket_by_number(self, number: str) -> Ticket | None:
-        ticket_id = await self.queries.ticket_id_of(number)
-        if ticket_id is None:
-            return None
-        try:
-            return await asyncio.to_thread(load, self.app, uuid.UUID(ticket_id))
-        except TicketNotFound:
-            return None
 
     async def _record(
         self,
@@ -319,32 +429,6 @@ class MailIntake:
         files = [IncomingFile(a.filename, a.content_type, a.data) for a in parsed.attachments]
         await self.submissions.attach(ticket, files, "email", facts.received_at)
 
-    async def _requester(self, parsed: ParsedMail) -> tuple[dict[str, Any], str | None, str | None]:
-        """The directory's entry for the sender; an unknown sender lands in triage (SPEC §1)."""
-        email = parsed.from_email.strip().lower()
-        entry = await self.directory.find(email)
-        if entry is None:
-            name = parsed.from_name.strip() or email
-            return (
-                {
-                    "name": name[:200],
-                    "email": email,
-                    "phone": None,
-                    "unit_code": None,
-                    "unit": None,
-                },
-                None,
-                None,
-            )
-        requester = {
-            "name": entry.name,
-            "email": entry.email,
-            "phone": entry.phone,
-            "unit_code": entry.unit_code,
-            "unit": entry.unit,
-        }
-        return requester, entry.unit_kind, entry.province
-
 
 @dataclass(frozen=True)
 class _MailFacts:
@@ -355,3 +439,24 @@ class _MailFacts:
     size: int
     received_at: datetime
     now: datetime
+
+    @property
+    def log_extra(self) -> dict[str, str]:
+        return {"mail_id": str(self.mail_id), "channel": self.channel}
+
+
+def _parse(raw: bytes) -> tuple[ParsedMail | None, str]:
+    """The parsed message, or None and the reason it cannot be one (a dead letter)."""
+    try:
+        return parse_mail(raw), ""
+    except UnparseableMail as refused:
+        return None, refused.reason
+
+
+def _facts_of(
+    inbound: InboundMail, parsed: ParsedMail | None, channel: str, now: datetime
+) -> _MailFacts:
+    """A stored message run again: its id, bytes and time of receipt stay those of the first."""
+    return _MailFacts(
+        inbound.id, parsed, channel, inbound.raw_sha256, inbound.size, inbound.received_at, now
+    )

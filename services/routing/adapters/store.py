@@ -28,7 +28,7 @@ from libs.platform.eventstore import ServiceApplication, derived_id
 from services.routing.adapters.classifier import Classifier
 from services.routing.adapters.ticket_index import Overlay, TicketIndex
 from services.routing.domain.decision import OPEN, RoutingRefused, TicketRouting
-from services.routing.domain.outages import Report, parent_for
+from services.routing.domain.outages import Report, is_parentless_channel, parent_for
 from services.routing.domain.route import first_handler_dict, route_ticket
 
 #: The cause a child gets when its parent is resolved (SPEC §3.2).
@@ -133,6 +133,7 @@ class RoutingDecider:
             priority=submitted.priority,
             reasons=outcome.reasons,
             text=outcome.text,
+            channel=submitted.channel,
         )
         overlay = self._overlay(work)
         self._link_to_outage(routing, work, overlay)
@@ -141,6 +142,8 @@ class RoutingDecider:
 
     def _link_to_outage(self, routing: TicketRouting, work: UnitOfWork, overlay: Overlay) -> None:
         if routing.type != "incident" or routing.application is None:
+            return
+        if is_parentless_channel(routing.channel):
             return
         policy = self.catalog.routing.duplicates
         report = Report(

@@ -24,7 +24,11 @@ from psycopg_pool import ConnectionPool
 
 from services.routing.domain.decision import OPEN, TicketRouting
 from services.routing.domain.examples import LabelledTicket
-from services.routing.domain.outages import OpenIncident
+from services.routing.domain.outages import (
+    PARENTLESS_CHANNELS,
+    OpenIncident,
+    is_parentless_channel,
+)
 
 DDL = """
 CREATE TABLE IF NOT EXISTS {s}.ticket_index (
@@ -38,6 +42,7 @@ CREATE TABLE IF NOT EXISTS {s}.ticket_index (
   status text NOT NULL DEFAULT 'open',
   reclassified boolean NOT NULL DEFAULT false
 );
+ALTER TABLE {s}.ticket_index ADD COLUMN IF NOT EXISTS channel text NOT NULL DEFAULT '';
 CREATE INDEX IF NOT EXISTS ticket_index_open_roots ON {s}.ticket_index
   (application, received_at) WHERE parent_id IS NULL AND type = 'incident' AND status = 'open';
 CREATE INDEX IF NOT EXISTS ticket_index_parent ON {s}.ticket_index (parent_id);
@@ -48,6 +53,7 @@ INSERT INTO {s}.ticket_index_position VALUES ('ticket_index', 0) ON CONFLICT DO 
 """
 
 _BATCH = 500
+_PARENTLESS = sorted(PARENTLESS_CHANNELS)
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,7 @@ class IndexedTicket:
     text: str
     parent_id: str | None
     status: str
+    channel: str = ""
 
     @classmethod
     def of(cls, routing: TicketRouting) -> IndexedTicket:
@@ -70,6 +77,7 @@ class IndexedTicket:
             routing.text,
             routing.parent_id,
             routing.status,
+            routing.channel,
         )
 
 
@@ -132,8 +140,8 @@ class TicketIndex:
         if isinstance(e, TicketRouting.Routed):
             conn.execute(
                 f"INSERT INTO {self.s}.ticket_index (ticket_id, received_at,"
-                " application, group_code, type, text) VALUES (%s, %s, %s, %s, %s, %s)"
-                " ON CONFLICT (ticket_id) DO NOTHING",
+                " application, group_code, type, text, channel)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (ticket_id) DO NOTHING",
                 (
                     e.ticket_id,
                     e.received_at,
@@ -141,6 +149,7 @@ class TicketIndex:
                     e.group,
                     e.type,
                     e.text,
+                    getattr(e, "channel", ""),
                 ),
             )
         elif isinstance(e, TicketRouting.Reclassified):
@@ -178,21 +187,27 @@ class TicketIndex:
         window: timedelta,
         overlay: Overlay | None = None,
     ) -> list[OpenIncident]:
-        """Open incidents without a parent whose outage had a report within `window` of `at`."""
+        """Open incidents without a parent whose outage had a report within `window` of `at`,
+        and monitoring's open incidents of the application whenever they began."""
         with self._connect() as conn:
             rows = conn.execute(
                 f"SELECT r.ticket_id, r.application, r.received_at, r.text,"
-                f" GREATEST(r.received_at, MAX(c.received_at)) AS last_report_at"
+                f" GREATEST(r.received_at, MAX(c.received_at)) AS last_report_at,"
+                f" r.channel = ANY(%s) AS monitoring"
                 f" FROM {self.s}.ticket_index r"
                 f" LEFT JOIN {self.s}.ticket_index c ON c.parent_id = r.ticket_id"
                 f" WHERE r.application = %s AND r.type = 'incident' AND r.parent_id IS NULL"
                 f" AND r.status = 'open' AND r.received_at <= %s"
                 f" GROUP BY r.ticket_id"
                 f" HAVING GREATEST(r.received_at, MAX(c.received_at)) >= %s"
+                f" OR r.channel = ANY(%s)"
                 f" ORDER BY r.received_at DESC LIMIT 200",
-                (application, at, at - window),
+                (_PARENTLESS, application, at, at - window, _PARENTLESS),
             ).fetchall()
-        found = {row[0]: OpenIncident(row[0], row[1], row[2], row[4], row[3]) for row in rows}
+        found = {
+            row[0]: OpenIncident(row[0], row[1], row[2], row[4], row[3], bool(row[5]))
+            for row in rows
+        }
         if overlay is None:
             return list(found.values())
         return _with_overlay(found, overlay, application, at, window)
@@ -250,10 +265,15 @@ def _with_overlay(
         ):
             last = stored.last_report_at if stored else ticket.received_at
             found[ticket.ticket_id] = OpenIncident(
-                ticket.ticket_id, application, ticket.received_at, last, ticket.text
+                ticket.ticket_id,
+                application,
+                ticket.received_at,
+                last,
+                ticket.text,
+                is_parentless_channel(ticket.channel),
             )
     for ticket in overlay.tickets.values():
         parent = found.get(ticket.parent_id or "")
         if parent is not None and ticket.received_at > parent.last_report_at:
             found[parent.ticket_id] = replace(parent, last_report_at=ticket.received_at)
-    return [i for i in found.values() if i.last_report_at >= at - window]
+    return [i for i in found.values() if i.monitoring or i.last_report_at >= at - window]

@@ -42,6 +42,7 @@ class TicketRouting(Aggregate):
         priority: str,
         reasons: list[str],
         text: str = "",
+        channel: str = "",
     ) -> None:
         self.ticket_id = ticket_id
         self.group = group
@@ -56,6 +57,8 @@ class TicketRouting(Aggregate):
         #: What was classified (subject and description without signature): duplicates are
         #: compared on it, and a reclassified ticket becomes a training example with it.
         self.text = text
+        #: Intake's channel: a monitoring incident is an outage's parent (outages.py).
+        self.channel = channel
         self.parent_id: str | None = None
         #: intake's lifecycle as routing heard it: open, resolved or closed.
         self.status = OPEN

@@ -11,6 +11,11 @@ error in the same hour is not the outage. A report that says its problem began e
 
 Wrong links cost more than missed ones (resolving the parent resolves the children), so
 an unclear report is linked only when its wording is close to the incident's.
+
+An incident opened by monitoring (channel `monitoring`) is the natural parent of an outage
+cluster (SPEC §5): it is preferred over users' first reports, and it takes reports for as
+long as it is open (monitoring resolves it when the target answers again), not only within
+the window of its latest report. It is never itself a child: `is_parentless_channel`.
 """
 
 from __future__ import annotations
@@ -199,6 +204,16 @@ class OpenIncident:
     #: The latest report of the outage so far (the incident or one of its children).
     last_report_at: datetime
     text: str
+    #: Opened by monitoring: the confirmed outage itself.
+    monitoring: bool = False
+
+
+#: Tickets of these channels are outages confirmed by a machine: parents, never children.
+PARENTLESS_CHANNELS = frozenset({"monitoring"})
+
+
+def is_parentless_channel(channel: str | None) -> bool:
+    return channel in PARENTLESS_CHANNELS
 
 
 @dataclass(frozen=True)
@@ -251,31 +266,49 @@ def parent_for(
     if problem.began_earlier:
         return None
     window = timedelta(minutes=policy.window_minutes)
-    best: tuple[float, datetime, OpenIncident, str] | None = None
+    best: tuple[tuple[bool, float, float], OpenIncident, str] | None = None
     for incident in open_incidents:
         if incident.ticket_id == report.ticket_id or incident.application != report.application:
             continue
-        if not incident.received_at <= report.received_at <= incident.last_report_at + window:
+        if not _in_time(report, incident, window):
             continue
         score, why = similarity(problem, problem_of(incident.text))
         if score < policy.min_similarity:
             continue
-        if best is None or (score, -incident.received_at.timestamp()) > (
-            best[0],
-            -best[1].timestamp(),
-        ):
-            best = (score, incident.received_at, incident, why)
+        # Monitoring's incident first, then the closest wording, then the earliest report.
+        rank = (incident.monitoring, score, -incident.received_at.timestamp())
+        if best is None or rank > best[0]:
+            best = (rank, incident, why)
     if best is None:
         return None
-    score, _, incident, why = best
-    minutes = int((report.received_at - incident.last_report_at).total_seconds() // 60)
-    reasons = (
+    (_, score, _), incident, why = best
+    return ParentMatch(
+        incident.ticket_id, round(score, 3), (_reason(report, incident, why, score, policy),)
+    )
+
+
+def _in_time(report: Report, incident: OpenIncident, window: timedelta) -> bool:
+    """After the incident began; within the window of its latest report, unless monitoring
+    still holds it open."""
+    if report.received_at < incident.received_at:
+        return False
+    return incident.monitoring or report.received_at <= incident.last_report_at + window
+
+
+def _reason(
+    report: Report, incident: OpenIncident, why: str, score: float, policy: DuplicatePolicy
+) -> str:
+    same = (
         f"another report of incident {incident.ticket_id}: same application"
         f" {report.application}, {why} (similarity {score:.2f}),"
-        f" {minutes} min after the outage's latest report"
-        f" (window {policy.window_minutes} min)",
     )
-    return ParentMatch(incident.ticket_id, round(score, 3), reasons)
+    if incident.monitoring:
+        return f"{same} while monitoring's incident for the outage is open"
+    minutes = int((report.received_at - incident.last_report_at).total_seconds() // 60)
+    return (
+        f"{same} {minutes} min after the outage's latest report"
+        f" (window {policy.window_minutes} min)"
+    )
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:

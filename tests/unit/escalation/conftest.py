@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from libs.calendar.business import Calendar
 from services.escalation.adapters.sla_config import load_calendars, load_sla_policy
-from services.escalation.domain.calendar import Calendar
 from services.escalation.domain.sla_policy import SlaCatalog
 
 CATALOG = Path(__file__).resolve().parents[3] / "catalog"

@@ -11,13 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from libs.calendar.business import Calendar, CalendarRangeError
 from libs.catalog.loader import CatalogError
 from services.escalation.adapters.sla_config import (
     SlaConfigError,
     load_adjustments,
     load_sla_policy,
 )
-from services.escalation.domain.calendar import Calendar, CalendarRangeError
 
 from ._vn import VN, vn
 

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from libs.calendar.business import Calendar
 from libs.catalog import Catalog, load_catalog
 from services.escalation.domain import decisions
-from services.escalation.domain.calendar import Calendar
 from services.escalation.domain.decisions import SlaSetup
 from services.escalation.domain.escalation import TicketEscalation
 from services.escalation.domain.known_errors import (

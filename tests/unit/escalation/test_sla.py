@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.escalation.domain.calendar import Calendar
+from libs.calendar.business import Calendar
 from services.escalation.domain.sla import (
     SlaCatalog,
     SlaClock,

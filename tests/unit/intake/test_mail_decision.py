@@ -11,6 +11,7 @@ from services.intake.domain.mail.our_message_ids import (
     our_message_id,
     ticket_number_in_our_message_id,
 )
+from services.intake.domain.mail.sender_trust import Participants
 from services.intake.domain.mail_decision import (
     ThreadIndex,
     decide_raw,
@@ -26,6 +27,11 @@ INDEX = ThreadIndex(
     closed={"YC-2026-000999"},
     our_domain=OURS,
     our_addresses={"hotrocntt@kbnn.example.vn"},
+    # The corpus's replies come from the requester of the tickets they name.
+    participants={
+        n: Participants("nvhung@kbnn-hanoi.example.vn", frozenset())
+        for n in ("YC-2026-000123", "YC-2026-000125")
+    },
 )
 
 EXPECTED = {

@@ -4,9 +4,9 @@ No I/O here: the SMTP/IMAP/HTTP adapters hand over bytes and store what comes ba
 """
 
 from .ack import ack_body, ack_headers, ack_subject
-from .headers import normalize_message_id
 from .html_text import html_to_text, sanitize_html
 from .loops import is_auto_reply, is_bounce, is_mailing_list, loop_reason
+from .message_ids import normalize_message_id
 from .model import Attachment, ParsedMail, UnparseableMail
 from .parser import parse_mail
 from .reply_threading import ThreadDecision, thread_target

@@ -20,11 +20,18 @@ _NO_SUBJECT = "(không có tiêu đề)"
 
 def ack_subject(number: str, original_subject: str) -> str:
     """`[YC-2026-000123] Đã tiếp nhận yêu cầu: <original subject>`."""
-    subject = _CONTROL.sub(" ", without_ticket_tags(original_subject)).strip()
-    subject = " ".join(subject.split()) or _NO_SUBJECT
+    subject = subject_text(original_subject)
     if len(subject) > _MAX_SUBJECT:
         subject = subject[: _MAX_SUBJECT - 1].rstrip() + "…"
     return f"{subject_tag(number)} Đã tiếp nhận yêu cầu: {subject}"
+
+
+def subject_text(original_subject: str) -> str:
+    """A requester's subject as the text of one of our subjects: one line, no ticket tag, and
+    no "=?" — the email package re-reads that as an RFC 2047 encoded word when it writes the
+    header, and a broken one left in a subject ("=?UTF-8?B?TO¥") made it raise."""
+    subject = _CONTROL.sub(" ", without_ticket_tags(original_subject)).replace("=?", "= ?")
+    return " ".join(subject.split()) or _NO_SUBJECT
 
 
 def ack_body(number: str, requester_name: str = "", original_subject: str = "") -> str:

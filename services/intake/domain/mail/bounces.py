@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from email.message import Message
 
 from .body import Body
-from .headers import addresses, first_message_id, message_ids, raw_header
+from .charsets import normalize_text, recover_surrogates
+from .headers import addresses, raw_header
+from .message_ids import first_message_id, message_ids, normalize_message_id
 
 _TEXT_MESSAGE_ID = re.compile(r"^\s*Message-ID:\s*(<[^<>\s]+>)", re.IGNORECASE | re.MULTILINE)
 
@@ -39,7 +41,7 @@ def bounce_details(msg: Message, body: Body, reason: str | None) -> BounceDetail
             ids.append(found)
     if not ids and reason != "null Return-Path":
         # Non-DSN bounces (old qmail, Exchange text notices) quote the original headers inline.
-        ids.extend(m.strip("<>") for m in _TEXT_MESSAGE_ID.findall(body.text))
+        ids.extend(normalize_message_id(m) for m in _TEXT_MESSAGE_ID.findall(body.text))
     return BounceDetails(list(dict.fromkeys(ids)), _recipient(msg, body, failed))
 
 
@@ -64,7 +66,8 @@ def _recipient_of(block: Message) -> str | None:
     for name in ("original-recipient", "final-recipient"):
         value = raw_header(block, name)
         if value:
-            address = value.split(";", 1)[-1].strip().strip("<>").strip()
+            address = normalize_text(recover_surrogates(value.split(";", 1)[-1]))
+            address = address.strip().strip("<>").strip()
             if address:
                 return address
     return None

@@ -53,6 +53,9 @@ _SEVEN_BIT_CODECS = ("iso2022", "utf_7", "utf-7", "hz")
 _FALLBACKS = ("utf-8", "cp1258", "cp1252", "latin-1")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: A raw 8-bit byte as the stdlib's `surrogateescape` hands it over; any surrogate at all.
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def codec_for(label: str | None) -> str | None:
@@ -187,8 +190,12 @@ def _is_single_byte(codec: str) -> bool:
 
 
 def normalize_text(text: str) -> str:
-    """NFC, with NUL and other C0 controls removed (PostgreSQL text cannot even hold NUL)."""
-    return unicodedata.normalize("NFC", _CONTROL.sub("", text))
+    """NFC, with NUL and other C0 controls removed (PostgreSQL text cannot even hold NUL) and
+    any lone surrogate (a codec such as UTF-7 can decode to one) made U+FFFD: what leaves here
+    is always valid Unicode, storable and encodable. Raw header values must go through
+    `recover_surrogates` first, or their 8-bit bytes would be lost here."""
+    text = _SURROGATE.sub("\ufffd", _CONTROL.sub("", text))
+    return unicodedata.normalize("NFC", text)
 
 
 def recover_surrogates(value: str, hints: Iterable[str] = ()) -> str:
@@ -197,7 +204,7 @@ def recover_surrogates(value: str, hints: Iterable[str] = ()) -> str:
     The email package decodes 8-bit header bytes as ASCII with surrogate escapes; turning them
     back into bytes and through `decode_bytes` recovers UTF-8 or windows-1258 header text.
     """
-    if not any("\udc80" <= ch <= "\udcff" for ch in value):
+    if not _ESCAPED_BYTE.search(value):
         return value
     data = value.encode("utf-8", errors="surrogateescape")
     return decode_bytes(data, None, hints)

@@ -1,4 +1,4 @@
-"""Header values as intake needs them: decoded text, addresses, Message-IDs and a date.
+"""Header values as intake needs them: decoded text, addresses and a date (ids: message_ids).
 
 The stdlib's structured header classes raise or guess on the broken headers real mail carries
 (8-bit bytes, encoded words with spaces or commas inside, addresses without brackets), so
@@ -22,8 +22,6 @@ _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?(.*?)\?=")
 _FOLD = re.compile(r"\r?\n(?=[ \t])|\r?\n|\r")
 #: Characters a local part may hold unquoted (RFC 5322 atext plus the dot).
 _ATEXT = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]+")
-_MSG_ID = re.compile(r"<([^<>\s]+)>")
-_BARE_MSG_ID = re.compile(r"[^<>\s,;]+@[^<>\s,;]+")
 _EMAILISH = re.compile(r"[^\s<>\"(),;:]+@[^\s<>\"(),;:]+")
 _CHARSET = re.compile(r"charset\s*=\s*\"?([^\";\s]+)", re.IGNORECASE)
 _PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
@@ -158,33 +156,6 @@ def _safe_local(word: str, hints: tuple[str, ...]) -> str:
     data = _word_bytes(match.group(2), match.group(3))
     decoded = decode_bytes(data, match.group(1), hints) if data is not None else ""
     return decoded if _ATEXT.fullmatch(decoded) else word
-
-
-def message_ids(raw: str | None) -> list[str]:
-    """Message-IDs of In-Reply-To / References, in order, without brackets or duplicates."""
-    if not raw:
-        return []
-    found = _MSG_ID.findall(raw) or _BARE_MSG_ID.findall(raw)
-    return list(dict.fromkeys(normalize_message_id(m) for m in found if normalize_message_id(m)))
-
-
-def normalize_message_id(value: str | None) -> str:
-    """The comparable form of a Message-ID: no angle brackets, no spaces, no control chars.
-
-    Outgoing Message-IDs must be stored in this form too, or replies will not thread.
-    """
-    if not value:
-        return ""
-    return normalize_text(value).strip().strip("<>").strip()
-
-
-def first_message_id(raw: str | None) -> str | None:
-    """The single Message-ID of a Message-ID header (None when absent or empty)."""
-    ids = message_ids(raw)
-    if ids:
-        return ids[0]
-    cleaned = normalize_message_id(raw)
-    return cleaned.split()[0] if cleaned else None
 
 
 def parse_date(raw: str | None) -> datetime | None:

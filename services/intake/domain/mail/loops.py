@@ -39,7 +39,7 @@ def auto_reply_reason(msg: Message) -> str | None:
         value = raw_header(msg, name)
         if value is not None and _token(value) not in ("no", "false"):
             return f"{name.title()} header"
-    suppress = raw_header(msg, "x-auto-response-suppress") or ""
+    suppress = decode_text(raw_header(msg, "x-auto-response-suppress"))[:200]
     tokens = {t.strip().lower() for t in suppress.split(",")}
     if tokens & _SUPPRESS_TOKENS:
         return f"X-Auto-Response-Suppress: {suppress.strip()}"
@@ -99,7 +99,8 @@ def loop_reason(msg: Message) -> str | None:
 
 
 def _token(value: str | None) -> str:
-    """The leading token of a header value, lower-cased ("auto-replied; owner=x" → ...)."""
+    """The leading token of a header value, lower-cased ("auto-replied; owner=x" → ...), as
+    clean text: it ends up in the reason an operator reads, and in the database."""
     if not value:
         return ""
-    return re.split(r"[;\s(]", value.strip().lower(), maxsplit=1)[0]
+    return re.split(r"[;\s(]", decode_text(value).lower(), maxsplit=1)[0][:100]

@@ -6,8 +6,8 @@ acknowledgement is: the requester's reply threads, and no robot answers back.
 
 from __future__ import annotations
 
-from .ack import _CONTROL, _NO_SUBJECT
-from .ticket_numbers import subject_tag, without_ticket_tags
+from .ack import _CONTROL, subject_text
+from .ticket_numbers import subject_tag
 
 CAUSE_NAMES_VI = {
     "user_error": "lỗi do người sử dụng thao tác",
@@ -23,8 +23,7 @@ _SIGNATURE = ["", "Trân trọng,", "Bộ phận Hỗ trợ CNTT - Kho bạc Nh�
 
 def ticket_subject(number: str, subject: str) -> str:
     """`[YC-2026-000123] <subject>` without doubling a tag the subject already has."""
-    cleaned = " ".join(_CONTROL.sub(" ", without_ticket_tags(subject)).split()) or _NO_SUBJECT
-    return f"{subject_tag(number)} {cleaned[:150]}"
+    return f"{subject_tag(number)} {subject_text(subject)[:150]}"
 
 
 def _greeting(name: str) -> str:

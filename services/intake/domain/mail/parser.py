@@ -18,14 +18,13 @@ from .headers import (
     addresses,
     declared_charsets,
     decode_text,
-    first_message_id,
-    message_ids,
     parse_date,
     raw_header,
     raw_headers,
 )
 from .html_text import sanitize_html
 from .loops import auto_reply_reason, bounce_reason, mailing_list_reason
+from .message_ids import MAX_REFERENCES, first_message_id, message_ids
 from .model import ParsedMail, UnparseableMail
 from .quoting import new_text
 from .ticket_numbers import ticket_number_in_subject
@@ -75,7 +74,7 @@ def _parse(raw: bytes) -> ParsedMail:
     return ParsedMail(
         message_id=first_message_id(raw_header(msg, "message-id")),
         in_reply_to=next(iter(message_ids(raw_header(msg, "in-reply-to"))), None),
-        references=message_ids(" ".join(raw_headers(msg, "references"))),
+        references=message_ids(" ".join(raw_headers(msg, "references")), MAX_REFERENCES),
         from_email=from_email,
         from_name=from_name,
         to=_emails(msg, "to", hints),

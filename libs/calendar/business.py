@@ -1,5 +1,8 @@
 """Business calendars: when the treasury works, and how SLA time is counted in it (SPEC §4).
 
+One calendar for the whole suite: escalation counts SLA time on it, monitoring asks it whether
+a day gets the 07:00 readiness round (SPEC §5: "the same treasury calendar as the SLA clocks").
+
 SLA targets are expressed in *business* time, so "8 hours" opened on the eve of Tết ends after
 the holiday, and the lunch break never counts. Everything here is pure: no wall clock, no I/O;
 times are passed in and must be timezone-aware.
