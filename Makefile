@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 # End-to-end modules mostly wait on processes: three workers keep two cores busy.
 TEST_WORKERS ?= 3
 
-.PHONY: install run test test-unit lint format bench eval clean backup restore
+.PHONY: install run test test-unit lint format bench eval clean backup restore chaos
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ bench: install
 	$(BIN)/python -m bench.submit
 	$(BIN)/python -m bench.routing
 	$(BIN)/python -m bench.mail
+	$(BIN)/python -m bench.monitoring
+
+# Chaos under load (issue 17): 24 SIGKILLs, broker and PostgreSQL restarts, figures at the end.
+chaos: install
+	$(BIN)/python -m tools.chaos --kills 24 --duration 300
 
 eval: install
 	$(BIN)/python -m services.routing.evaluate

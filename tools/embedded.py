@@ -7,6 +7,7 @@ has nothing installed but Python.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import stat
@@ -19,10 +20,39 @@ import psycopg
 PG_SYSTEM_USER = "embedded_postgres"
 
 
+_HANDED_OUT: set[int] = set()
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port nothing listens on, chosen *outside* the kernel's ephemeral range.
+
+    A port the kernel hands out (bind to 0) is released before the server binds it, and the
+    kernel hands the same range to every outgoing connection: with parallel test workers and
+    a simulated estate of thousands of sockets, another socket took it in between. Ports below
+    the ephemeral range are taken only by servers, and a random one of ~20,000 rarely clashes.
+    """
+    low, _ = _ephemeral_range()
+    first, last = (10000, low - 1) if low > 12000 else (61000, 65000)
+    for _ in range(200):
+        port = random.randint(first, last)
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    raise RuntimeError(f"no free port between {first} and {last}")
 
 
 def wait_for_port(port: int, timeout_s: float = 30.0) -> None:

@@ -23,6 +23,7 @@ from libs.platform.caller import (
     caller_from_assertion,
     internal_key,
 )
+from libs.platform.docs import serve_docs_locally
 from libs.platform.eventstore import (
     ServiceApplication,
     ToContract,
@@ -112,14 +113,21 @@ class ServiceKit:
         routers: Sequence[APIRouter],
         api_prefix: str = "/api/v1",
         signed: bool = True,
+        local_docs: bool = False,
     ) -> FastAPI:
-        """The service's HTTP app; with `signed`, every API route needs the gateway's assertion."""
+        """The service's HTTP app; with `signed`, every API route needs the gateway's assertion;
+        with `local_docs`, /docs and /redoc load their assets from the app, not a CDN."""
+        openapi_url = f"{api_prefix}/openapi.json"
         app = FastAPI(
             title=title,
             version="0.1.0",
-            openapi_url=f"{api_prefix}/openapi.json",
+            openapi_url=openapi_url,
             default_response_class=JSONResponse,
+            docs_url=None if local_docs else "/docs",
+            redoc_url=None if local_docs else "/redoc",
         )
+        if local_docs:
+            serve_docs_locally(app, openapi_url, title)
         instrument(app, self.settings.service)
         app.include_router(health_router(self.settings.service, self.checks))
         dependencies = []

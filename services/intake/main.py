@@ -17,6 +17,7 @@ from services.intake.api import (
     alerts_proxy,
     ladder_proxy,
     monitoring_proxy,
+    reports_proxy,
     routing_proxy,
     status_proxy,
     tickets,
@@ -24,6 +25,7 @@ from services.intake.api import (
 from services.intake.api.errors import install_error_handlers
 from services.intake.api.internal_calls import InternalCalls
 from services.intake.api.limits import limit_body_size
+from services.intake.web.mount import mount_console
 
 
 async def main() -> None:
@@ -67,8 +69,10 @@ async def main() -> None:
             alerts_proxy.router,
             monitoring_proxy.router,
             status_proxy.router,
+            reports_proxy.router,
         ],
         signed=False,
+        local_docs=True,
     )
     http.state.internal_calls = InternalCalls(kit.internal_key)
     http.include_router(status_proxy.pages)
@@ -83,6 +87,7 @@ async def main() -> None:
         queries=ticket_view.TicketQueries(pool, kit.schema),
         tokens_store=tokens,
     )
+    await mount_console(http, pool, kit.schema)
     await kit.run(http)
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from libs.calendar import load_business_calendar
+from libs.catalog.loader import catalog_dir
 from libs.events.sinks import ProjectionSink
 from libs.events.topics import ESCALATION, INTAKE, ROUTING
 from libs.platform.service import ServiceKit, run_service
 from services.reporting.adapters import analyst_role, projections
+from services.reporting.adapters.report_queries import ReportQueries
+from services.reporting.api import reports
+from services.reporting.api.report_service import ReportService
 
 
 async def main() -> None:
@@ -22,7 +27,11 @@ async def main() -> None:
     await projections.ensure_schema(pool, kit.schema)
     await analyst_role.ensure_analyst_role(pool, kit.schema, analysts)
     kit.consumer(projections.NAME, [INTAKE, ROUTING, ESCALATION], sink)
-    await kit.run(kit.http("Hotro reporting", []))
+    http = kit.http("Hotro reporting", [reports.router])
+    http.state.reports = ReportService(
+        ReportQueries(pool, kit.schema), load_business_calendar(catalog_dir())
+    )
+    await kit.run(http)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,9 @@ from services.intake.adapters.tokens import Principal
 
 _TIMEOUT_S = 30.0
 #: What `call_raw` passes on from the service's answer besides its body and status.
-PASSED_HEADERS = frozenset({"content-type", "location", "cache-control", "last-modified", "etag"})
+PASSED_HEADERS = frozenset(
+    {"content-type", "content-disposition", "location", "cache-control", "last-modified", "etag"}
+)
 
 
 def service_url(service: str) -> str:

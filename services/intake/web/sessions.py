@@ -1,0 +1,106 @@
+"""Sign-in sessions of the console, kept server-side so that signing out ends them for good.
+
+The browser holds a random session id (cookie); the table holds its SHA-256 only, the hash
+of the bearer token the person pasted (never the token), the form token (CSRF) and an expiry
+(`HOTRO_WEB_SESSION_HOURS`, 8). Every request re-reads the token's record, so a token that
+expires or is revoked ends its sessions too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from psycopg_pool import AsyncConnectionPool
+
+from libs.platform.settings import SettingError
+from services.intake.adapters.tokens import _COLUMNS, TokenRecord, _record, token_hash
+
+DDL = """
+CREATE TABLE IF NOT EXISTS {s}.web_sessions (
+  session_hash text PRIMARY KEY,
+  token_hash text NOT NULL,
+  csrf text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS web_sessions_expiry ON {s}.web_sessions (expires_at);
+"""
+
+
+def session_lifetime() -> timedelta:
+    raw = os.environ.get("HOTRO_WEB_SESSION_HOURS", "8")
+    try:
+        hours = float(raw)
+    except ValueError:
+        hours = 0
+    if not 0 < hours <= 24 * 30:
+        raise SettingError(f"HOTRO_WEB_SESSION_HOURS: {raw!r} is not a number of hours (0–720]")
+    return timedelta(hours=hours)
+
+
+def _digest(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class WebSession:
+    """A signed-in browser: its token's record and the form token its forms must carry."""
+
+    record: TokenRecord
+    csrf: str
+    expires_at: datetime
+
+
+class SessionStore:
+    def __init__(self, pool: AsyncConnectionPool[Any], schema: str) -> None:
+        self.pool = pool
+        self.s = f'"{schema}"'
+        self.lifetime = session_lifetime()
+
+    async def ensure_table(self) -> None:
+        async with self.pool.connection() as conn:
+            await conn.execute(DDL.format(s=self.s))
+
+    async def open(self, token: str) -> tuple[str, str]:
+        """A new session for `token` (already checked): its id (the cookie) and form token."""
+        session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+        expires = datetime.now(UTC) + self.lifetime
+        async with self.pool.connection() as conn:
+            await conn.execute(f"DELETE FROM {self.s}.web_sessions WHERE expires_at < now()")
+            await conn.execute(
+                f"INSERT INTO {self.s}.web_sessions (session_hash, token_hash, csrf, expires_at)"
+                " VALUES (%s, %s, %s, %s)",
+                (_digest(session_id), token_hash(token), csrf, expires),
+            )
+        return session_id, csrf
+
+    async def find(self, session_id: str) -> WebSession | None:
+        """The live session behind a cookie, with its token's current record."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                f"SELECT token_hash, csrf, expires_at FROM {self.s}.web_sessions"
+                " WHERE session_hash = %s AND expires_at > now()",
+                (_digest(session_id),),
+            )
+            found = await cur.fetchone()
+            if found is None:
+                return None
+            cur = await conn.execute(
+                f"SELECT {_COLUMNS} FROM {self.s}.api_tokens WHERE token_hash = %s", (found[0],)
+            )
+            token_row = await cur.fetchone()
+        if token_row is None:
+            return None
+        return WebSession(_record(token_row), found[1], found[2])
+
+    async def close(self, session_id: str) -> None:
+        async with self.pool.connection() as conn:
+            await conn.execute(
+                f"DELETE FROM {self.s}.web_sessions WHERE session_hash = %s",
+                (_digest(session_id),),
+            )
