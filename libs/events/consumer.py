@@ -106,6 +106,8 @@ class ConsumerRunner:
         )
         self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
         self.ready = asyncio.Event()
+        #: Per partition, the offset just past the last record this runner received.
+        self._read_to: dict[TopicPartition, int] = {}
 
     async def start(self) -> None:
         await self._producer.start()
@@ -121,12 +123,43 @@ class ConsumerRunner:
                 batch = await self._consumer.getmany(timeout_ms=200, max_records=self.max_records)
                 self.ready.set()
                 for tp, records in batch.items():
+                    self._read_to[tp] = records[-1].offset + 1
                     await self._handle_partition(tp, records)
                 if batch:
                     await self._consumer.commit()
+                await self._rewind_offsets_beyond_the_end()
             except Exception:  # broker restarts and DB hiccups: log, pause, carry on
                 log.exception("consumer cycle failed; retrying", extra={"consumer": self.name})
                 await asyncio.sleep(0.5)
+
+    async def _rewind_offsets_beyond_the_end(self) -> None:
+        """A fetch offset past a partition's end, not reached by reading: start it over.
+
+        Kafka answers such a fetch with OffsetOutOfRange (auto_offset_reset applies); Tansu 0.6
+        answers with no records and no error. After the broker lost its data, an offset from
+        before the loss (a committed one, or one held across the restart) can lie beyond what
+        the relay's republish has written, and the partition was read no more: no record, so
+        no hole seen (found by the chaos run). Re-reading is safe, positions decide. Tansu's
+        high watermark can trail the end of a batch we did read, hence "not reached by reading".
+        """
+        for tp in self._consumer.assignment():
+            highwater = self._consumer.highwater(tp)
+            if highwater is None:
+                continue
+            offset = await self._consumer.position(tp)
+            if offset > highwater and offset != self._read_to.get(tp):
+                log.warning(
+                    "fetch offset beyond the partition's end; reading it from the start",
+                    extra={
+                        "consumer": self.name,
+                        "topic": tp.topic,
+                        "partition": tp.partition,
+                        "offset": offset,
+                        "highwater": highwater,
+                    },
+                )
+                await self._consumer.seek_to_beginning(tp)
+                self._read_to.pop(tp, None)
 
     async def _handle_partition(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
         try:

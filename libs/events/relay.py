@@ -193,7 +193,19 @@ class OutboxRelay:
         await asyncio.to_thread(self.store.close)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Publish until `stop` is set; only the holder of the advisory lock publishes."""
+        """Publish until `stop` is set; only the holder of the advisory lock publishes.
+
+        The lock lives as long as its connection: when PostgreSQL restarts, both are gone, and
+        the relay connects and takes the lock again (found by the chaos run: a relay whose
+        lock connection broke while it waited for the lock had stopped for good)."""
+        while not stop.is_set():
+            try:
+                await self._publish_while_locked(stop)
+            except Exception:
+                log.exception("relay lost its lock; taking it again", extra={"topic": self.topic})
+                await asyncio.sleep(1.0)
+
+    async def _publish_while_locked(self, stop: asyncio.Event) -> None:
         lock_conn = await psycopg.AsyncConnection.connect(self.database_url, autocommit=True)
         try:
             while not stop.is_set():
@@ -205,6 +217,7 @@ class OutboxRelay:
                     sent = await self.publish_pending()
                 except Exception:  # the broker may be restarting: retry, never crash the service
                     log.exception("relay cycle failed; retrying", extra={"topic": self.topic})
+                    await lock_conn.execute("SELECT 1")  # raises when the lock went with it
                     await asyncio.sleep(0.5)
                     continue
                 if sent == 0:

@@ -9,15 +9,28 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import psycopg
+from eventsourcing import persistence
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.persistence import IntegrityError, Tracking
 from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from libs.events.consumer import DeadLetterFn
 from libs.events.envelope import Envelope
 
 Project = Callable[[AsyncConnection[Any], Envelope], Awaitable[None]]
+
+#: A database that is restarting or unreachable. Such an error says nothing about the event:
+#: taken for a poison event, it was dead-lettered and its position recorded without its
+#: effect once the database was back — a lost decision (found by the chaos run, issue 17).
+STORAGE_ERRORS: tuple[type[Exception], ...] = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    PoolTimeout,
+    persistence.OperationalError,
+    persistence.InterfaceError,
+)
 
 
 class ProjectionSink:
@@ -68,6 +81,8 @@ class ProjectionSink:
                 try:
                     async with conn.transaction():
                         await self.project(conn, envelope)
+                except STORAGE_ERRORS:
+                    raise  # the database failed, not the event: the batch is read again
                 except Exception as error:
                     await dead_letter(envelope, error)
             await self._track(conn, stream, envelopes[-1].position)
@@ -168,6 +183,8 @@ class EventSourcedSink:
                 return None
             except IntegrityError:
                 continue  # someone else changed the aggregate: decide again on fresh state
+            except STORAGE_ERRORS:
+                raise  # the database failed, not the event: the batch is read again
             except Exception as error:
                 return error
         return RuntimeError(f"write conflicts persisted over {CONFLICT_RETRIES} attempts")

@@ -10,7 +10,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+import psycopg
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaConnectionError
 from eventsourcing.domain import Aggregate, event
 from prometheus_client import REGISTRY
@@ -448,3 +450,101 @@ async def test_event_sourced_sink_dead_letters_a_poison_event_and_keeps_its_batc
         assert "a poison event" in letter["error"]
     finally:
         app.close()
+
+
+async def test_a_database_outage_is_no_poison_the_event_is_applied_once_it_is_back(
+    infra: Infra, database_url: str, topic_prefix: str, topics: tuple[str, str]
+) -> None:
+    """Found by the chaos run (issue 17): PostgreSQL restarted while routing decided; the
+    error was taken for a poison event, dead-lettered, and the position recorded without the
+    decision once the database was back — the ticket was never routed."""
+    topic = topics[0]
+    app = await asyncio.to_thread(open_application, ReceiptApplication, database_url, "receipts")
+    # Down for the batch and for the event tried alone: what a restart in between looks like.
+    outages = [psycopg.OperationalError("terminating connection due to administrator command")] * 2
+
+    def decide_during_an_outage(envelope: Envelope, work: UnitOfWork) -> list[Receipt]:
+        if outages:  # the decision reads the database too (routing's ticket index does)
+            raise outages.pop()
+        return decide(envelope, work)
+
+    try:
+        sink = EventSourcedSink(name="test.receipts", app=app, decide=decide_during_an_outage)
+        event = Source().next("t-1")
+        await publish(infra.bootstrap, topic, messages([event]))
+        async with running(infra, f"{topic_prefix}es-outage", topics, sink):
+            await eventually(lambda: receipts(app) == [event.id])
+        assert not outages
+        assert not await read_topic(infra.bootstrap, topics[1], timeout=2)
+    finally:
+        app.close()
+
+
+async def test_a_consumer_that_lived_through_a_broker_loss_reads_the_republish(
+    infra: Infra,
+    topic_prefix: str,
+    topics: tuple[str, str],
+    pool: AsyncConnectionPool[Any],
+    sink: ProjectionSink,
+) -> None:
+    """Found by the chaos run: the broker came back empty while a consumer held its fetch
+    offset, and the relay's republish left the partition shorter than that offset. Tansu
+    answers a fetch beyond the end with no records and no OffsetOutOfRange, so the consumer
+    waited there for good: no hole seen, no rewind, the stream stuck where it was."""
+    topic = topics[0]
+    source = Source()
+    log = [source.next("ticket-a") for _ in range(8)]
+    # before the loss the partition held more than the log: what an earlier loss left behind
+    # (events sent before the relay noticed, then its republish from the start)
+    await publish(infra.bootstrap, topic, messages(log[5:] + log))
+    async with running(infra, f"{topic_prefix}lived", topics, sink):
+        await eventually(lambda: _has(pool, 8))
+
+        await asyncio.to_thread(infra.restart_broker)  # comes back empty
+        await eventually(lambda: _topic_made(infra, topics), timeout=20)
+        later = [source.next("ticket-a") for _ in range(2)]
+        # the relay's republish, then what came after: 10 messages, fewer than the 11 read
+        await publish(infra.bootstrap, topic, messages(log + later))
+        await eventually(lambda: _has(pool, 10), timeout=30)
+
+    assert await applied(pool) == list(range(1, 11))
+    assert await sink.last_position(f"{topic}:{partition_for('ticket-a', 6)}") == 10
+
+
+async def _topic_made(infra: Infra, topics: tuple[str, str]) -> bool:
+    """The restarted broker reachable and the topics made again, as every service does."""
+    try:
+        await ensure_topics(infra.bootstrap, list(topics))
+    except Exception as error:
+        raise AssertionError(f"broker not reachable yet: {error!r}") from error
+    return True
+
+
+async def test_an_offset_beyond_the_partitions_end_is_read_from_the_start(
+    infra: Infra,
+    topic_prefix: str,
+    topics: tuple[str, str],
+    pool: AsyncConnectionPool[Any],
+    sink: ProjectionSink,
+) -> None:
+    """Found by the chaos run: after the broker lost its data a consumer's offset lay beyond
+    the end of the republished partition. Tansu answers such a fetch with no records and no
+    OffsetOutOfRange, so without a rewind the stream stayed where it was, no hole ever seen."""
+    topic = topics[0]
+    source = Source()
+    log = [source.next("ticket-a") for _ in range(5)]
+    await publish(infra.bootstrap, topic, messages(log))
+    group = f"{topic_prefix}beyond"
+    tp = TopicPartition(topic, partition_for("ticket-a", DEFAULT_PARTITIONS))
+    stale = AIOKafkaConsumer(
+        topic, bootstrap_servers=infra.bootstrap, group_id=group, rebalance_timeout_ms=3000
+    )
+    await stale.start()
+    try:  # an offset from before the loss: the partition held more then
+        await eventually(lambda: tp in stale.assignment(), timeout=20)
+        await stale.commit({tp: 40})
+    finally:
+        await stale.stop()
+    async with running(infra, group, topics, sink):
+        await eventually(lambda: _has(pool, 5), timeout=20)
+    assert await applied(pool) == [1, 2, 3, 4, 5]

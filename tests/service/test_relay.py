@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import zlib
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, ClassVar
 
 import msgspec
+import psycopg
 import pytest
 from aiokafka import ConsumerRecord
 from eventsourcing.domain import Aggregate, event
@@ -261,4 +263,36 @@ async def test_relay_republishes_after_broker_lost_its_data(
         assert RelayStateStore(database_url, SCHEMA, topic).load() == relay.state
     finally:
         await relay.stop()
+        app.close()
+
+
+async def test_a_relay_whose_lock_connection_is_cut_takes_the_lock_again(
+    infra: Infra, database_url: str, topic_prefix: str
+) -> None:
+    """Found by the chaos run (issue 17): PostgreSQL restarted while a freshly started relay
+    waited for its lock; the relay stopped for good and its service never published again."""
+    topic = f"{topic_prefix}hotro.test.v1"
+    app = await asyncio.to_thread(open_application, MeterApplication, database_url, SCHEMA)
+    holder = await psycopg.AsyncConnection.connect(database_url, autocommit=True)
+    try:
+        meters = await asyncio.to_thread(open_meters, app, 3)
+        await asyncio.to_thread(save_events, app, meters, 2)
+        await holder.execute(  # another instance holds the lock: this relay waits for it
+            "SELECT pg_advisory_lock(%s)", (zlib.crc32(f"relay:{topic}".encode()),)
+        )
+        async with running(make_relay(app, infra, database_url, topic)) as relay:
+
+            async def cut() -> bool:  # what a PostgreSQL restart does to the waiting relay
+                cur = await holder.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    " AND query LIKE '%%pg_try_advisory_lock%%'"
+                )
+                return bool(await cur.fetchall())
+
+            await eventually(cut, timeout=10)
+            await holder.close()  # the other instance goes away: the lock is free
+            await relay_caught_up(relay, app)
+    finally:
+        await holder.close()
         app.close()
