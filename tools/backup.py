@@ -16,7 +16,6 @@ set, both commands use that server instead of the embedded one.
 from __future__ import annotations
 
 import argparse
-import fcntl
 import hashlib
 import io
 import json
@@ -38,6 +37,7 @@ from urllib.parse import urlparse, urlunparse
 import psycopg
 
 from tools.embedded import free_port, postgres_running, start_postgres, stop_postgres
+from tools.state_lock import lock_holder, take_state_lock
 from tools.suite import ROOT
 
 FORMAT = "hotro-backup/1"
@@ -113,23 +113,14 @@ def keys_in(state: Path) -> list[Path]:
 
 @contextmanager
 def folder_lock(state: Path) -> Iterator[IO[str] | None]:
-    """The lock `make run` holds (tools/run.py `one_instance`): yields None while it is held,
-    else holds it for the duration, so no `make run` starts on a half-restored folder."""
-    state.mkdir(parents=True, exist_ok=True)
-    handle = (state / "run.lock").open("a+")
+    """The lock `make run` holds: yields None while it is held, else holds it for the
+    duration, so no `make run` starts on a half-restored folder."""
+    handle = take_state_lock(state)
     try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield None
-            return
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
         yield handle
     finally:
-        handle.close()
+        if handle is not None:
+            handle.close()
 
 
 def running_postgres_url(pg_dir: Path) -> str:
@@ -355,7 +346,7 @@ def restore(archive_path: Path, state: Path, replace: bool) -> dict[str, Any]:
     pg_dir = state / "postgres"
     with folder_lock(state) as lock:
         if lock is None:
-            holder = (state / "run.lock").read_text().strip() or "?"
+            holder = lock_holder(state)
             raise Refused(
                 f"Hotro is running from {state} (pid {holder}); nothing was restored. Stop it"
                 " first, or restore into another folder (HOTRO_STATE_DIR)."

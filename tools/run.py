@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import os
 import secrets
 import signal
@@ -19,6 +18,7 @@ from libs.platform.caller import new_internal_key
 from services.reporting.adapters.analyst_role import analyst_settings, psql_command
 from tools.embedded import Broker, postgres_running, start_postgres, stop_postgres
 from tools.estate import EstateProcess
+from tools.state_lock import lock_holder, take_state_lock
 from tools.suite import ROOT, SERVICES, Suite
 from tools.supervisor import Supervisor, Watched
 
@@ -39,24 +39,14 @@ def kept_secret(path: Path, env: str, make: Callable[[], str]) -> tuple[str, boo
 
 def one_instance(state: Path) -> IO[str] | None:
     """The state folder's lock, or None when another `make run` holds it (it is left alone)."""
-    handle = (state / "run.lock").open("a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip() or "?"
-        handle.close()
+    handle = take_state_lock(state)
+    if handle is None:
         print(
-            f"Hotro is already running from {state} (pid {holder}); nothing was started or"
-            " stopped. Stop it first (Ctrl-C in its terminal), or set HOTRO_STATE_DIR for a"
-            " second, separate instance.",
+            f"Hotro is already running from {state} (pid {lock_holder(state)}); nothing was"
+            " started or stopped. Stop it first (Ctrl-C in its terminal), or set"
+            " HOTRO_STATE_DIR for a second, separate instance.",
             file=sys.stderr,
         )
-        return None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(f"{os.getpid()}\n")
-    handle.flush()
     return handle
 
 

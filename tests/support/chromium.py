@@ -10,8 +10,9 @@ nothing beyond the loopback server they came from.
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
+
+from tests.support.debian import ensure_package
 
 CHROMIUM = "/usr/bin/chromium"
 #: Flags for a root user in a container without a GPU, and a browser that stays quiet.
@@ -30,17 +31,5 @@ LAUNCH_ARGS = (
 def ensure_chromium_installed() -> str:
     """The browser's path, after `apt-get install chromium` if it is not there yet."""
     os.environ["PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD"] = "1"
-    if Path(CHROMIUM).exists():
-        return CHROMIUM
-    if os.geteuid() != 0:
-        raise RuntimeError("chromium is missing; install it (apt-get install chromium)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update"], check=True, env=env, capture_output=True, timeout=900)
-    subprocess.run(
-        ["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
-        check=True,
-        env=env,
-        capture_output=True,
-        timeout=1800,
-    )
+    ensure_package("chromium", lambda: Path(CHROMIUM).exists())
     return CHROMIUM

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.debian import ensure_package
 from tools.embedded import free_port, wait_for_port
 
 DOVECOT = "/usr/sbin/dovecot"
@@ -36,18 +37,10 @@ class ImapServer:
 
 
 def ensure_dovecot_installed() -> None:
-    if Path(DOVECOT).exists() and Path("/usr/lib/dovecot/imap").exists():
-        return
-    if os.geteuid() != 0:
-        raise RuntimeError("dovecot-imapd is missing; install it (apt-get install dovecot-imapd)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update"], check=True, env=env, capture_output=True, timeout=600)
-    subprocess.run(
-        ["apt-get", "install", "-y", "--no-install-recommends", "dovecot-imapd"],
-        check=True,
-        env=env,
-        capture_output=True,
-        timeout=600,
+    ensure_package(
+        "dovecot-imapd",
+        lambda: Path(DOVECOT).exists() and Path("/usr/lib/dovecot/imap").exists(),
+        timeout_s=600,
     )
 
 

@@ -188,7 +188,10 @@ class TokenStore:
 
     async def lookup(self, token: str) -> TokenRecord | None:
         """The token's record, noting its use when the last note is older than a minute."""
-        digest = token_hash(token)
+        return await self.lookup_hash(token_hash(token))
+
+    async def lookup_hash(self, digest: str) -> TokenRecord | None:
+        """The same by the stored hash (a web session keeps the hash, never the token)."""
         async with self.pool.connection() as conn:
             cur = await conn.execute(
                 f"WITH found AS (SELECT {_COLUMNS} FROM {self.s}.api_tokens WHERE token_hash = %s),"

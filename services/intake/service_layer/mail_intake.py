@@ -25,13 +25,11 @@ from email.utils import parseaddr
 from functools import partial
 from typing import Any
 
-import psycopg
-from eventsourcing import persistence
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
-from psycopg_pool import PoolTimeout
 
 from libs.catalog.model import Catalog
+from libs.events.sinks import STORAGE_ERRORS as DATABASE_ERRORS
 from libs.platform.eventstore import derived_id
 from services.intake.adapters.blobs import BlobStore
 from services.intake.adapters.directory import RequesterDirectory
@@ -64,15 +62,7 @@ INTAKE_FAILURE = "intake failure"
 #: Attempts when a concurrent write (the same message, or a change of its ticket) conflicts.
 RETRIES = 5
 #: The database is unreachable or overloaded: the sender keeps the message and retries.
-STORAGE_ERRORS: tuple[type[Exception], ...] = (
-    psycopg.OperationalError,
-    psycopg.InterfaceError,
-    PoolTimeout,
-    persistence.OperationalError,
-    persistence.InterfaceError,
-    ConnectionError,
-    TimeoutError,
-)
+STORAGE_ERRORS: tuple[type[Exception], ...] = (*DATABASE_ERRORS, ConnectionError, TimeoutError)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Any
 from psycopg_pool import AsyncConnectionPool
 
 from libs.platform.settings import SettingError
-from services.intake.adapters.tokens import _COLUMNS, TokenRecord, _record, token_hash
+from services.intake.adapters.tokens import TokenRecord, TokenStore, token_hash
 
 DDL = """
 CREATE TABLE IF NOT EXISTS {s}.web_sessions (
@@ -60,6 +60,7 @@ class SessionStore:
     def __init__(self, pool: AsyncConnectionPool[Any], schema: str) -> None:
         self.pool = pool
         self.s = f'"{schema}"'
+        self.tokens = TokenStore(pool, schema)
         self.lifetime = session_lifetime()
 
     async def ensure_table(self) -> None:
@@ -88,15 +89,12 @@ class SessionStore:
                 (_digest(session_id),),
             )
             found = await cur.fetchone()
-            if found is None:
-                return None
-            cur = await conn.execute(
-                f"SELECT {_COLUMNS} FROM {self.s}.api_tokens WHERE token_hash = %s", (found[0],)
-            )
-            token_row = await cur.fetchone()
-        if token_row is None:
+        if found is None:
             return None
-        return WebSession(_record(token_row), found[1], found[2])
+        record = await self.tokens.lookup_hash(found[0])
+        if record is None:
+            return None
+        return WebSession(record, found[1], found[2])
 
     async def close(self, session_id: str) -> None:
         async with self.pool.connection() as conn:
