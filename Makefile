@@ -47,6 +47,8 @@ bench: install
 	$(BIN)/python -m bench.routing
 	$(BIN)/python -m bench.mail
 	$(BIN)/python -m bench.monitoring
+	$(BIN)/python -m bench.knowledge
+	$(BIN)/python -m bench.reporting
 
 # Chaos under load (issue 17): 24 SIGKILLs, broker and PostgreSQL restarts, figures at the end.
 chaos: install

@@ -1,4 +1,4 @@
-"""Starts the five services as separate processes (used by `make run` and the e2e tests)."""
+"""Starts the six services as separate processes (used by `make run` and the e2e tests)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import httpx
 
 from libs.platform.caller import new_internal_key
 
-SERVICES = ("intake", "routing", "escalation", "monitoring", "reporting")
+SERVICES = ("intake", "routing", "escalation", "monitoring", "reporting", "knowledge")
 ROOT = Path(__file__).resolve().parent.parent
 
 

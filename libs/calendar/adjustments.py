@@ -56,3 +56,9 @@ class CalendarAdjustments(_Strict):
 
     def working_days(self) -> frozenset[date]:
         return frozenset(d for adj in self.years.values() for d in adj.working_days)
+
+    def missing_years(self, today: date) -> list[int]:
+        """This year and the next when the file has no entry for them: the government
+        publishes each year's swaps in Q4 of the year before, and a year left out silently
+        counts its bridge days as working days (issue 14: warn, do not fail)."""
+        return [year for year in (today.year, today.year + 1) if year not in self.years]

@@ -9,7 +9,9 @@ and the reason (the catalog's `CatalogError`), so start-up handles one type.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -27,6 +29,9 @@ CALENDARS_FILE = "sla.yaml"
 #: The treasury's working calendar (what the `default` SLA queue counts on).
 TREASURY = "treasury"
 _M = TypeVar("_M", bound=BaseModel)
+#: The government's calendar is Vietnam's: "this year" is the year in Asia/Ho_Chi_Minh.
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+log = logging.getLogger("libs.calendar")
 
 
 class CalendarConfigError(CatalogError, ValueError):
@@ -109,8 +114,29 @@ def read_model(path: Path, model: type[_M]) -> _M:
         raise CalendarConfigError.of(problems) from e
 
 
-def load_adjustments(path: str | Path) -> CalendarAdjustments:
-    return read_model(Path(path), CalendarAdjustments)
+def load_adjustments(path: str | Path, today: date | None = None) -> CalendarAdjustments:
+    """The adjustments file; a warning in the log (not a failure) when it has no entry for the
+    current or the next year (`today` defaults to the date in Vietnam)."""
+    adjustments = read_model(Path(path), CalendarAdjustments)
+    warn_missing_years(adjustments, Path(path), today)
+    return adjustments
+
+
+def warn_missing_years(
+    adjustments: CalendarAdjustments, path: Path, today: date | None = None
+) -> list[int]:
+    """Log the years (current, next) the government adjustments file does not cover."""
+    day = today or datetime.now(VN_TZ).date()
+    missing = adjustments.missing_years(day)
+    for year in missing:
+        log.warning(
+            "%s has no entry for %d: bridge days and compensatory Saturdays of %d are not "
+            "known; add them when the government publishes them",
+            path,
+            year,
+            year,
+        )
+    return missing
 
 
 def build_calendar(

@@ -1,4 +1,5 @@
-"""The organisation catalog (SPEC §1, §3.3): typed models and the validating loader."""
+"""The organisation catalog (SPEC §1, §3.3): typed models, the validating loader, and the
+organisation in force on a date (`Catalog.as_of`, libs/catalog/org.py)."""
 
 from libs.catalog.loader import CatalogError, Problem, load_catalog
 from libs.catalog.model import (
@@ -14,6 +15,8 @@ from libs.catalog.model import (
     ItOffice,
     PolicyVersion,
     Province,
+    Region,
+    RegionPeriod,
     RouteRule,
     RouteTarget,
     RoutingPolicy,
@@ -21,6 +24,7 @@ from libs.catalog.model import (
     Unit,
     UnitKind,
 )
+from libs.catalog.org import OrgView, office_serves
 
 __all__ = [
     "CENTRAL_KINDS",
@@ -34,9 +38,12 @@ __all__ = [
     "Group",
     "GroupCode",
     "ItOffice",
+    "OrgView",
     "PolicyVersion",
     "Problem",
     "Province",
+    "Region",
+    "RegionPeriod",
     "RouteRule",
     "RouteTarget",
     "RoutingPolicy",
@@ -44,4 +51,5 @@ __all__ = [
     "Unit",
     "UnitKind",
     "load_catalog",
+    "office_serves",
 ]

@@ -1,7 +1,8 @@
 """Load `catalog/*.yaml` into a validated `Catalog` (SPEC §1, ARCHITECTURE rule 7).
 
 Layout: one file per kind — `groups.yaml`, `departments.yaml`, `applications.yaml`,
-`provinces.yaml`, `it_offices.yaml`, `units.yaml`, `routing.yaml` — each a mapping with a
+`provinces.yaml`, `it_offices.yaml`, `units.yaml`, `regions.yaml` (optional), `routing.yaml` —
+each a mapping with a
 single key, the kind (`applications: [...]`, `routing: {...}`). A list kind may be split
 over more files named `<kind>-<anything>.yaml` (e.g. `units-budget.yaml`); they are read after
 `<kind>.yaml`, in name order. Other files in the folder belong to other loaders and are ignored.
@@ -21,6 +22,7 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +38,11 @@ from libs.catalog.model import (
     Group,
     ItOffice,
     Province,
+    Region,
     RoutingPolicy,
     Unit,
 )
+from libs.catalog.org import valid_on
 from libs.text import fold
 
 __all__ = ["DEFAULT_CATALOG_DIR", "ENV_CATALOG_DIR", "CatalogError", "Problem", "load_catalog"]
@@ -56,7 +60,10 @@ LIST_KINDS: dict[str, type[BaseModel]] = {
     "provinces": Province,
     "it_offices": ItOffice,
     "units": Unit,
+    "regions": Region,
 }
+#: Kinds a catalog may leave out (a catalog of the 2023 organisation has no regions).
+OPTIONAL_KINDS = frozenset({"regions"})
 ROUTING = "routing"
 
 _CODE = re.compile(r"^[A-Z0-9]+(?:[-_][A-Z0-9]+)*$")
@@ -335,7 +342,7 @@ def _read(folder: Path, problems: list[Problem]) -> _Loaded:
     for kind, model in LIST_KINDS.items():
         loaded.entries[kind] = []
         files = _files(folder, kind)
-        if not files:
+        if not files and kind not in OPTIONAL_KINDS:
             problems.append(Problem(folder / f"{kind}.yaml", None, "", "file not found"))
         for file in files:
             doc = _parse(file, problems)
@@ -413,7 +420,9 @@ def _check_email(value: str, origin: _Origin, name: str, problems: list[Problem]
         problems.append(origin.problem(name, reason=f"{value!r} is not an e-mail address"))
 
 
-def _check_dates(entry: ItOffice | Unit, origin: _Origin, problems: list[Problem]) -> None:
+def _check_dates(
+    entry: ItOffice | Unit | Province, origin: _Origin, problems: list[Problem]
+) -> None:
     if entry.valid_to is not None and entry.valid_to < entry.valid_from:
         problems.append(
             origin.problem(
@@ -430,6 +439,7 @@ def _check(loaded: _Loaded, problems: list[Problem]) -> Catalog | None:
     provinces, prov_origins = _index(loaded.entries["provinces"], problems)
     offices, office_origins = _index(loaded.entries["it_offices"], problems)
     units, unit_origins = _index(loaded.entries["units"], problems)
+    regions, region_origins = _index(loaded.entries["regions"], problems)
 
     # Groups: all six must be described (routing and reports name every one).
     missing = [code for code in GROUP_CODES if code not in groups]
@@ -498,6 +508,10 @@ def _check(loaded: _Loaded, problems: list[Problem]) -> Catalog | None:
                     origin.problem(*sub, reason=f"{text!r} already names province {owner!r}")
                 )
 
+    for code, origin in prov_origins.items():
+        _check_dates(provinces[code], origin, problems)
+        _check_successor(provinces[code], provinces, origin, "province", problems)
+
     for code, origin in office_origins.items():
         office: ItOffice = offices[code]
         if office.province is not None and office.province not in provinces:
@@ -546,12 +560,23 @@ def _check(loaded: _Loaded, problems: list[Problem]) -> Catalog | None:
         if unit.parent is not None and unit.parent not in units:
             problems.append(origin.problem("parent", reason=f"{unit.parent!r} is not a known unit"))
         _check_dates(unit, origin, problems)
+        _check_successor(unit, units, origin, "unit", problems)
     for code, origin in unit_origins.items():
         if _parent_cycle(code, units):
             problems.append(origin.problem("parent", reason=f"{code!r} is its own ancestor"))
 
+    _check_regions(regions, region_origins, provinces, offices, problems)
+
     if loaded.routing is not None:
         _check_routing(*loaded.routing, applications, problems)
+        if not regions:
+            for v, version in enumerate(loaded.routing[0].versions):
+                if version.l1_office == "region":
+                    problems.append(
+                        loaded.routing[1].problem(
+                            "versions", v, "l1_office", reason="no regions are described"
+                        )
+                    )
 
     if problems or loaded.routing is None:
         return None
@@ -563,7 +588,100 @@ def _check(loaded: _Loaded, problems: list[Problem]) -> Catalog | None:
         it_offices=offices,
         units=units,
         routing=loaded.routing[0],
+        regions=regions,
     )
+
+
+def _check_successor(
+    entry: Province | Unit,
+    entries: dict[str, Any],
+    origin: _Origin,
+    what: str,
+    problems: list[Problem],
+) -> None:
+    """A successor exists, is not the entry itself, is open the day after the entry closes,
+    and its own chain ends (so `OrgView` always finds the one in force)."""
+    if entry.successor is None:
+        return
+    successor = entries.get(entry.successor)
+    if successor is None:
+        problems.append(
+            origin.problem("successor", reason=f"{entry.successor!r} is not a known {what}")
+        )
+        return
+    if entry.valid_to is None:
+        problems.append(origin.problem("successor", reason="a successor needs a valid_to"))
+        return
+    seen = {entry.code}
+    while successor is not None and successor.code not in seen:
+        seen.add(successor.code)
+        successor = entries.get(successor.successor) if successor.successor else None
+    if successor is not None:
+        problems.append(origin.problem("successor", reason=f"the chain of {what}s loops"))
+        return
+    first = entries[entry.successor]
+    day_after = entry.valid_to + timedelta(days=1)
+    if not valid_on(first, day_after):
+        problems.append(
+            origin.problem(
+                "successor",
+                reason=f"{first.code!r} is not in force on {day_after}, the day after valid_to",
+            )
+        )
+
+
+def _check_regions(
+    regions: dict[str, Region],
+    origins: dict[str, _Origin],
+    provinces: dict[str, Province],
+    offices: dict[str, ItOffice],
+    problems: list[Problem],
+) -> None:
+    """Regions name known provinces in force on each period's start, and on every such date
+    each province in force belongs to exactly one region (so routing always finds its L1)."""
+    for code, origin in origins.items():
+        region = regions[code]
+        if region.seat not in provinces:
+            problems.append(
+                origin.problem("seat", reason=f"{region.seat!r} is not a known province")
+            )
+        if region.it_office not in offices:
+            problems.append(
+                origin.problem("it_office", reason=f"{region.it_office!r} is not a known IT office")
+            )
+        starts = [p.valid_from for p in region.periods]
+        if len(set(starts)) != len(starts):
+            problems.append(origin.problem("periods", reason="two periods start on the same day"))
+        for i, period in enumerate(region.periods):
+            for j, province in enumerate(period.provinces):
+                found = provinces.get(province)
+                if found is None:
+                    reason = f"{province!r} is not a known province"
+                elif not valid_on(found, period.valid_from):
+                    reason = f"{province!r} is not in force on {period.valid_from}"
+                else:
+                    continue
+                problems.append(origin.problem("periods", i, "provinces", j, reason=reason))
+    if problems or not regions:
+        return
+    first = next(iter(origins.values()))
+    for day in sorted({p.valid_from for r in regions.values() for p in r.periods}):
+        owners: dict[str, list[str]] = {}
+        for region in regions.values():
+            current = region.period_on(day)
+            for covered in current.provinces if current else []:
+                owners.setdefault(covered, []).append(region.code)
+        for code, entry in provinces.items():
+            if not valid_on(entry, day):
+                continue
+            holders = owners.get(code, [])
+            if len(holders) != 1:
+                where = ", ".join(holders) if holders else "no region"
+                problems.append(
+                    first.problem(
+                        reason=f"on {day} province {code} belongs to {where} (exactly one needed)"
+                    )
+                )
 
 
 def _parent_cycle(code: str, units: dict[str, Unit]) -> bool:

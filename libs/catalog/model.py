@@ -7,9 +7,12 @@ carry no behaviour beyond look-ups, so a domain function can take a `Catalog` an
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from libs.catalog.org import OrgView
 
 UnitKind = Literal[
     "kbnn_central", "kbnn_province", "kbnn_district", "finance_agency", "budget_unit", "ministry"
@@ -92,7 +95,12 @@ class Province(_Strict):
     name: str
     #: Other spellings users type ("HCM", "Sài Gòn", "TP.HCM").
     aliases: list[str] = Field(default_factory=list)
+    #: The provincial IT office of the 2023 organisation (the historical phases route to it).
     it_office: str
+    valid_from: date = date(2000, 1, 1)
+    valid_to: date | None = None
+    #: The province that carries on after `valid_to` (the 2025 merger): new requests go there.
+    successor: str | None = None
 
 
 class ItOffice(_Strict):
@@ -114,6 +122,37 @@ class Unit(_Strict):
     it_office: str | None = None
     valid_from: date = date(2000, 1, 1)
     valid_to: date | None = None
+    #: The unit that carries on after `valid_to` (a district treasury → a transaction office
+    #: or the regional treasury): a new request naming this code is filed under it.
+    successor: str | None = None
+
+
+class RegionPeriod(_Strict):
+    """What a regional treasury is called and covers from `valid_from` until its next period."""
+
+    valid_from: date
+    name: str
+    provinces: list[str]
+    #: False marks a sample (not read in a public source), see catalog/regions.yaml.
+    verified: bool = False
+
+
+class Region(_Strict):
+    """A regional treasury of the 2025 organisation (Kho bạc Nhà nước khu vực I … XX)."""
+
+    code: str
+    seat: str
+    #: The regional IT function that answers the region's units at L1.
+    it_office: str
+    periods: list[RegionPeriod] = Field(min_length=1)
+
+    @property
+    def valid_from(self) -> date:
+        return min(p.valid_from for p in self.periods)
+
+    def period_on(self, on: date) -> RegionPeriod | None:
+        started = [p for p in self.periods if p.valid_from <= on]
+        return max(started, key=lambda p: p.valid_from) if started else None
 
 
 class RouteRule(_Strict):
@@ -132,6 +171,9 @@ class PolicyVersion(_Strict):
     id: str
     name: str
     effective_from: date
+    #: Which L1 a `province` rule names: the unit's provincial IT office (2023 organisation) or
+    #: the IT function of the regional treasury covering the unit's province on the day (2025).
+    l1_office: Literal["province", "region"] = "province"
     rules: list[RouteRule]
 
 
@@ -174,6 +216,14 @@ class Catalog(_Strict):
     it_offices: dict[str, ItOffice]
     units: dict[str, Unit]
     routing: RoutingPolicy
+    #: The regional treasuries (2025 organisation); empty for a catalog of the 2023 one.
+    regions: dict[str, Region] = Field(default_factory=dict)
+
+    def as_of(self, on: date) -> OrgView:
+        """The organisation in force on `on` (libs/catalog/org.py)."""
+        from libs.catalog.org import OrgView
+
+        return OrgView(self, on)
 
     def policy_in_force(self, on: date) -> PolicyVersion:
         """The newest version whose effective date is not after `on` (SPEC §3.3)."""

@@ -44,6 +44,11 @@ class TicketSubmitted(EventData, frozen=True, kw_only=True):
     #: The requester's unit as intake resolved it (kind/province), so routing needs no directory.
     unit_kind: str | None = None
     unit_province: str | None = None
+    #: The requester's urgency and how the desk's priority was decided (issue 13).
+    urgency: str | None = None
+    priority_basis: str = ""
+    #: The requester's form session (knowledge base suggestions), for deflection (SPEC §6b).
+    kb_session: str | None = None
 
 
 class Classification(msgspec.Struct, frozen=True, kw_only=True):
@@ -251,6 +256,11 @@ class SlaUpdated(EventData, frozen=True, kw_only=True):
     resolved: bool = False
     #: When the next target falls due (None: nothing can breach: paused, met or resolved).
     next_breach_at: datetime | None = None
+    #: The first response (`start`, assignment or the desk's first public reply; issue 13).
+    responded_at: datetime | None = None
+    #: While paused: the business time left of each target not yet met, in seconds.
+    response_left_s: int | None = None
+    resolution_left_s: int | None = None
 
 
 class SlaBreached(EventData, frozen=True, kw_only=True):
@@ -624,3 +634,129 @@ class ReadinessLoginFailed(msgspec.Struct, frozen=True, kw_only=True):
 
 for _readiness in (ReadinessRoundCompleted, ReadinessReportSent, ReadinessLoginFailed):
     CONTRACTS[_readiness.TYPE] = _readiness
+
+
+class ArticleDrafted(msgspec.Struct, frozen=True, kw_only=True):
+    """A knowledge-base article was drafted (SPEC §6b), by `author`; `source_ticket_id` when
+    it was drawn from a resolved ticket (the link from the ticket to the article). Keyed by
+    `article_id` on hotro.knowledge.v1."""
+
+    TYPE: ClassVar[str] = "hotro.kb.article_drafted.v1"
+    article_id: str
+    revision: int
+    title: str
+    symptom: str
+    cause: str
+    fix: str
+    applications: list[str]
+    keywords: list[str]
+    audience: str
+    author: str
+    at: datetime
+    reason: str = ""
+    source_ticket_id: str | None = None
+
+
+class ArticleRevised(msgspec.Struct, frozen=True, kw_only=True):
+    """An article was edited: revision `revision` (a new one when the article was published,
+    whose published revision stays readable) now holds this content, as a draft."""
+
+    TYPE: ClassVar[str] = "hotro.kb.article_revised.v1"
+    article_id: str
+    revision: int
+    title: str
+    symptom: str
+    cause: str
+    fix: str
+    applications: list[str]
+    keywords: list[str]
+    audience: str
+    actor: str
+    at: datetime
+    reason: str = ""
+
+
+class ArticleStatusChanged(msgspec.Struct, frozen=True, kw_only=True):
+    """An article moved along its lifecycle: draft → in_review → published → retired."""
+
+    TYPE: ClassVar[str] = "hotro.kb.article_status_changed.v1"
+    article_id: str
+    revision: int
+    status: str
+    previous: str
+    actor: str
+    at: datetime
+    reason: str = ""
+
+
+class ArticleUsed(msgspec.Struct, frozen=True, kw_only=True):
+    """A handler used an article on a ticket (the handler's side of deflection)."""
+
+    TYPE: ClassVar[str] = "hotro.kb.article_used.v1"
+    article_id: str
+    ticket_id: str
+    actor: str
+    at: datetime
+
+
+for _kb in (ArticleDrafted, ArticleRevised, ArticleStatusChanged, ArticleUsed):
+    CONTRACTS[_kb.TYPE] = _kb
+
+
+# --- the desk's decisions and corrections (issue 13) -------------------------------------
+
+
+class TicketPriorityChanged(EventData, frozen=True, kw_only=True):
+    """The desk set another priority, with a reason; escalation recomputes the SLA due times
+    from it (the clock's start and pauses stay)."""
+
+    TYPE: ClassVar[str] = "hotro.ticket.priority_changed.v1"
+    priority: str
+    previous: str
+    reason: str
+    actor: str
+    at: datetime
+    automatic: bool = False
+
+
+class TicketCorrected(EventData, frozen=True, kw_only=True):
+    """An operator corrected what was recorded: `changes` holds the new values of the fields
+    that differ (subject, requester, unit_kind, unit_province), `previous` their old ones. A
+    changed province moves the ticket to the new province's IT office (escalation decides)."""
+
+    TYPE: ClassVar[str] = "hotro.ticket.corrected.v1"
+    changes: dict[str, Any]
+    previous: dict[str, Any]
+    reason: str
+    actor: str
+    at: datetime
+
+
+class TicketMerged(EventData, frozen=True, kw_only=True):
+    """`ticket_id` was closed into `into_id` (the same request told twice); its requester is
+    told by mail. The survivor records `hotro.ticket.merge_received.v1`."""
+
+    TYPE: ClassVar[str] = "hotro.ticket.merged.v1"
+    into_id: str
+    into_number: str
+    reason: str
+    actor: str
+    at: datetime
+
+
+class TicketMergeReceived(EventData, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = "hotro.ticket.merge_received.v1"
+    merged_id: str
+    merged_number: str
+    reason: str
+    actor: str
+    at: datetime
+
+
+for _desk_contract in (
+    TicketPriorityChanged,
+    TicketCorrected,
+    TicketMerged,
+    TicketMergeReceived,
+):
+    CONTRACTS[_desk_contract.TYPE] = _desk_contract

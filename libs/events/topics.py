@@ -6,6 +6,7 @@ INTAKE = "hotro.intake.v1"
 ROUTING = "hotro.routing.v1"
 ESCALATION = "hotro.escalation.v1"
 MONITORING = "hotro.monitoring.v1"
+KNOWLEDGE = "hotro.knowledge.v1"
 DEADLETTER = "hotro.deadletter.v1"
 
 #: The topic each service publishes its outbox to.
@@ -14,8 +15,9 @@ TOPIC_OF_SERVICE: dict[str, str] = {
     "routing": ROUTING,
     "escalation": ESCALATION,
     "monitoring": MONITORING,
+    "knowledge": KNOWLEDGE,
 }
-ALL_TOPICS: tuple[str, ...] = (INTAKE, ROUTING, ESCALATION, MONITORING, DEADLETTER)
+ALL_TOPICS: tuple[str, ...] = (INTAKE, ROUTING, ESCALATION, MONITORING, KNOWLEDGE, DEADLETTER)
 DEFAULT_PARTITIONS = 6
 
 

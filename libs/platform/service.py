@@ -24,6 +24,7 @@ from libs.platform.caller import (
     internal_key,
 )
 from libs.platform.docs import serve_docs_locally
+from libs.platform.errors import install_error_handlers, problem
 from libs.platform.eventstore import (
     ServiceApplication,
     ToContract,
@@ -128,6 +129,7 @@ class ServiceKit:
         )
         if local_docs:
             serve_docs_locally(app, openapi_url, title)
+        install_error_handlers(app)
         instrument(app, self.settings.service)
         app.include_router(health_router(self.settings.service, self.checks))
         dependencies = []
@@ -160,9 +162,11 @@ class ServiceKit:
 
 async def _unauthenticated(_: Request, error: Exception) -> JSONResponse:
     reason = error.reason if isinstance(error, UnauthenticatedCall) else str(error)
-    return JSONResponse(
-        {"error": "unauthenticated", "detail": [{"field": ASSERTION_HEADER, "msg": reason}]},
-        status_code=401,
+    return problem(
+        401,
+        "unauthenticated",
+        ("header", ASSERTION_HEADER),
+        reason,
         headers={"WWW-Authenticate": "Hotro-Assertion"},
     )
 

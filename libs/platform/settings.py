@@ -35,6 +35,7 @@ DEFAULT_PORTS = {
     "escalation": 8002,
     "monitoring": 8003,
     "reporting": 8004,
+    "knowledge": 8005,
 }
 
 

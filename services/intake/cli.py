@@ -19,6 +19,7 @@ from libs.catalog import load_catalog
 from services.intake.adapters.directory import RequesterDirectory
 from services.intake.adapters.tokens import ROLES, Principal, TokenStore
 from services.intake.domain.directory import parse_directory
+from services.intake.service_layer.requesters import request_day
 
 SCHEMA = "intake"
 
@@ -36,7 +37,9 @@ async def _with_pool(work: Any) -> Any:
 
 
 async def import_requesters(path: Path) -> int:
-    entries, rejected = parse_directory(path.read_text(encoding="utf-8-sig"), load_catalog())
+    entries, rejected = parse_directory(
+        path.read_text(encoding="utf-8-sig"), load_catalog(), request_day(None)
+    )
 
     async def work(pool: AsyncConnectionPool[Any]) -> Any:
         directory = RequesterDirectory(pool, SCHEMA)

@@ -9,12 +9,13 @@ from libs.catalog import load_catalog
 from libs.events.sinks import EventSourcedSink, ProjectionSink
 from libs.events.topics import ESCALATION, INTAKE, MONITORING, ROUTING
 from libs.platform.service import ServiceKit, run_service
-from services.intake import bootstrap
+from services.intake import bootstrap, desk_wiring
 from services.intake.adapters import lifecycle_consumer, monitoring_consumer, ticket_view
 from services.intake.adapters.store import IntakeApplication, TicketNumbers, to_contract
 from services.intake.adapters.tokens import TokenStore
 from services.intake.api import (
     alerts_proxy,
+    kb_proxy,
     ladder_proxy,
     monitoring_proxy,
     reports_proxy,
@@ -22,6 +23,7 @@ from services.intake.api import (
     status_proxy,
     tickets,
 )
+from services.intake.api import catalog as catalog_api
 from services.intake.api.errors import install_error_handlers
 from services.intake.api.internal_calls import InternalCalls
 from services.intake.api.limits import limit_body_size
@@ -64,18 +66,21 @@ async def main() -> None:
         "Hotro gateway",
         [
             tickets.router,
+            catalog_api.router,
             ladder_proxy.router,
             routing_proxy.router,
             alerts_proxy.router,
             monitoring_proxy.router,
             status_proxy.router,
             reports_proxy.router,
+            kb_proxy.router,
         ],
         signed=False,
         local_docs=True,
     )
     http.state.internal_calls = InternalCalls(kit.internal_key)
     http.include_router(status_proxy.pages)
+    http.include_router(kb_proxy.pages)
     install_error_handlers(http)
     limit_body_size(http)
     http.state.services = await bootstrap.wire(
@@ -87,6 +92,7 @@ async def main() -> None:
         queries=ticket_view.TicketQueries(pool, kit.schema),
         tokens_store=tokens,
     )
+    await desk_wiring.wire(http, pool, kit.schema, catalog)
     await mount_console(http, pool, kit.schema)
     await kit.run(http)
 

@@ -18,6 +18,7 @@ import httpx
 import psycopg
 import pytest
 
+from tests.support.org import l1_office
 from tests.support.tickets import wait_until, web_ticket
 from tools.embedded import free_port, remove_tree
 from tools.suite import ROOT, SERVICES
@@ -171,7 +172,7 @@ def _observed(instance: Instance, ids: list[str]) -> dict[str, Any]:
                 if t["id"] in ids
             ]
             for queue in ("mine-to-handle", "mine-to-follow-up")
-            for office in ("PTH-HNI", "PTH-HCM", "TABMIS", "CNTT-QTUD")
+            for office in (l1_office("HNI"), l1_office("HCM"), "TABMIS", "CNTT-QTUD")
         },
         "known_errors": _get(instance, "/known-errors"),
         "reporting": reporting,

@@ -44,8 +44,8 @@ def test_under_chaos_every_accepted_request_is_in_every_read_model_exactly_once(
     print("\n" + schedule_text(result) + "\n" + report(result))
 
     done = [fault.kind for fault in result.faults.done]
-    assert (done.count(KILL), done.count(BROKER), done.count(POSTGRES)) == (5, 1, 1)
-    assert set(result.faults.kills) == set(SERVICES), "each of the five services is killed"
+    assert (done.count(KILL), done.count(BROKER), done.count(POSTGRES)) == (len(SERVICES), 1, 1)
+    assert set(result.faults.kills) == set(SERVICES), "each service is killed once"
     counts = result.ledger.counts()
     idle = [c for c in CHANNELS if c != "invalid" and counts[c][ACCEPTED] == 0]
     assert not idle, f"no request accepted on {idle}: the load did not reach every channel"

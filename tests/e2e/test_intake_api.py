@@ -17,6 +17,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from tests.support.mail import admin, message, over_http, sent_about
+from tests.support.org import unit_in_force
 from tests.support.tickets import ticket, wait_until, web_ticket
 from tools.suite import ROOT, Suite
 
@@ -131,8 +132,9 @@ def test_the_directory_is_imported_updated_and_used_by_every_channel(suite: Suit
     # A directory user gives only an e-mail, on the web or by mail; the unit comes along.
     web = _submit(suite, {"requester": {"email": "ha@kbnn.gov.vn"}, "subject": "Lỗi in TABMIS"})
     view = _routed(suite, web["id"])
+    # KBNN-HNI closed in 2025: the directory keeps the unit that carries it on (issue 14).
     assert (view["unit_code"], view["province"], view["requester"]["phone"]) == (
-        "KBNN-HNI", "HNI", "0912000222",
+        unit_in_force("KBNN-HNI"), "HNI", "0912000222",
     )  # fmt: skip
     mailed = over_http(
         suite,
@@ -313,10 +315,15 @@ def test_status_moves_follow_the_lifecycle_and_invalid_ones_get_409(
         "closed",
     ]
     assert view["cause"] == "configuration"
-    notices = wait_until(lambda: len(sent_about(suite, created["number"])) >= 2 and sent_about(suite, created["number"]),
-                         30, "the resolution notices")  # fmt: skip
+
+    # Acknowledged, asked (`wait`), told twice of the resolution: all to the requester.
+    def resolution_notices() -> list[Any]:
+        found = sent_about(suite, created["number"])
+        return found if sum("đã được giải quyết" in m.get_content() for m in found) >= 2 else []
+
+    notices = wait_until(resolution_notices, 30, "the resolution notices")
     assert all(str(m["To"]) == "lan@kbnn.gov.vn" for m in notices)
-    assert any("đã được giải quyết" in m.get_content() for m in notices)
+    assert any("Cần ảnh chụp" in m.get_content() for m in notices)
 
 
 def test_search_ignores_case_and_diacritics_and_queues_page(suite: Suite) -> None:

@@ -29,6 +29,8 @@ def suite_env() -> dict[str, str]:
         "HOTRO_RATE_SUBSCRIBE": "6/3",
         "HOTRO_RATE_SMTP_SENDER": "6/4",
         "HOTRO_MAX_UPLOAD_BYTES": str(UPLOAD_LIMIT),
+        # Every mail path's one limit (25 MiB by default), small here to keep the test quick.
+        "HOTRO_MAX_MAIL_BYTES": str(UPLOAD_LIMIT),
     }
 
 

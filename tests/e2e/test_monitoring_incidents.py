@@ -18,6 +18,7 @@ import pytest
 
 from services.intake.adapters.tokens import Principal
 from tests.support.mail import sent_mail
+from tests.support.org import unit_l1_office
 from tests.support.tickets import submit, ticket, wait_until, web_ticket
 from tests.support.tokens import issue_token
 from tools.suite import Suite
@@ -238,7 +239,8 @@ def test_a_district_left_with_fewer_than_two_working_channels_is_its_provinces_i
     estate.channels["e2e-wan-1"].up = False
     incident = _the_one(suite, "the district's incident", unit=DISTRICT)
     assert (incident["tier"], incident["first_handler"]["kind"]) == ("L1", "province")
-    assert incident["handler"] == "PTH-BDG" and incident["province"] == "BDG"
+    # The L1 of the unit carrying the closed district treasury on (issue 14).
+    assert incident["handler"] == unit_l1_office(DISTRICT) and incident["province"] == "BDG"
     assert incident["priority"] == "P2"
     text = incident["description"]
     assert "KBNN Bến Cát" in text and "1/2 kênh truyền" in text
@@ -252,6 +254,18 @@ def test_a_district_left_with_fewer_than_two_working_channels_is_its_provinces_i
     )
     [comment] = _events(noted, "commented")
     assert "P2 → P1" in comment["data"]["body"] and "1900 6600" in comment["data"]["body"]
+    # The ticket itself is raised, by the desk's priority change, and its SLA follows (issue 9).
+    raised = wait_until(
+        lambda: (v := ticket(suite, incident["id"]))["sla"]["priority"] == "P1" and v,
+        60,
+        "the ticket raised to P1 and its SLA recomputed",
+    )
+    [change] = _events(raised, "priority_changed")
+    assert (raised["priority"], change["data"]["previous"], change["data"]["automatic"]) == (
+        "P1",
+        "P2",
+        True,
+    )
     assert len(_monitoring_tickets(suite, unit=DISTRICT)) == 1
 
     estate.channels["e2e-wan-2"].up = True

@@ -20,6 +20,8 @@ import pytest
 from psycopg.rows import dict_row
 
 from services.intake.adapters.tokens import Principal
+from tests.support.agents import register_agent
+from tests.support.org import l1_office
 from tests.support.tickets import submit, ticket, wait_until, web_ticket
 from tests.support.tokens import issue_token
 from tools.suite import Suite
@@ -111,8 +113,9 @@ def test_the_projection_follows_the_ladder_up_to_l4_and_back(
     suite: Suite, tokens: dict[str, str]
 ) -> None:
     ticket_id, view = _submit(suite, "Lỗi kết sổ trên TABMIS phân hệ GL")
-    assert (view["tier"], view["handler"]) == ("L1", "PTH-HNI")
+    assert (view["tier"], view["handler"]) == ("L1", l1_office("HNI"))
 
+    register_agent(suite, "Lê Văn Tâm", view["handler"])  # assign names a real person
     _move(suite, tokens["hni"], ticket_id, "assign", assignee="Lê Văn Tâm")
     _agree(suite, ticket_id, lambda v: v["status"] == "in_progress", "assign")
 
@@ -127,7 +130,8 @@ def test_the_projection_follows_the_ladder_up_to_l4_and_back(
 
     _move(suite, tokens["specialist"], ticket_id, "return", answer="Đã vá lỗi, chạy lại kết sổ.")
     view = _agree(suite, ticket_id, lambda v: bool(_history(v, "returned")), "return")
-    assert (view["tier"], view["owner"], view["handler"]) == ("L1", "PTH-HNI", "PTH-HNI")
+    office = l1_office("HNI")  # since 2025 the regional IT function (issue 14)
+    assert (view["tier"], view["owner"], view["handler"]) == ("L1", office, office)
 
     moves = _history(view, "escalated") + _history(view, "returned")
     expected = [
@@ -143,7 +147,7 @@ def test_the_projection_follows_the_ladder_up_to_l4_and_back(
     assert [
         (r["from_tier"], r["to_tier"], r["to_handler"], r["actor"], r["reason"]) for r in projected
     ] == expected
-    assert [r["from_handler"] for r in projected] == ["PTH-HNI", "TABMIS", "CNTT-QTUD", "VD-ORACLE"]
+    assert [r["from_handler"] for r in projected] == [office, "TABMIS", "CNTT-QTUD", "VD-ORACLE"]
 
     (sla,) = _rows(suite, "SELECT * FROM reporting.v1_sla WHERE ticket_id = %s", ticket_id)
     assert sla["response_due"] == _when(view["sla"]["response_due"])

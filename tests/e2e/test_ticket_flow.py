@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import psycopg
 
+from tests.support.org import TODAY_POLICY, l1_office, unit_in_force
 from tests.support.tickets import assigned, submit, ticket, wait_until, web_ticket
 from tools.suite import Suite
 
@@ -43,9 +44,11 @@ def test_a_province_ticket_is_routed_to_its_it_office_and_assigned_at_l1(suite: 
     assert view["group"] == "TABMIS"
     assert view["application"] == "TABMIS"
     assert view["first_handler"]["kind"] == "province"
-    assert view["first_handler"]["office"] == "PTH-HNI"
-    assert view["first_handler"]["policy_version"] == "phase-3"
-    assert (view["tier"], view["owner"], view["handler"]) == ("L1", "PTH-HNI", "PTH-HNI")
+    # Today's L1 of Hà Nội: the IT function of its regional treasury (issue 14).
+    office = l1_office("HNI")
+    assert view["first_handler"]["office"] == office
+    assert view["first_handler"]["policy_version"] == TODAY_POLICY
+    assert (view["tier"], view["owner"], view["handler"]) == ("L1", office, office)
     decisions = [h["type"] for h in view["history"] if not h["type"].endswith("sla_updated.v1")]
     assert decisions == [
         "hotro.ticket.submitted.v1",
@@ -56,7 +59,9 @@ def test_a_province_ticket_is_routed_to_its_it_office_and_assigned_at_l1(suite: 
 
 
 def test_the_policy_in_force_at_received_at_decides(suite: Suite) -> None:
-    body = web_ticket("Lỗi in báo cáo trên TABMIS", received_at="2017-06-01T09:00:00+07:00")
+    body = web_ticket(  # a unit of the 2017 organisation
+        "Lỗi in báo cáo trên TABMIS", unit_code="KBNN-HNI", received_at="2017-06-01T09:00:00+07:00"
+    )
     headers = {"Authorization": f"Bearer {suite.admin_token}"}
     created = submit(suite, body, **headers).json()
 
@@ -99,7 +104,7 @@ def test_requesters_of_every_kind_reach_their_first_handler(suite: Suite) -> Non
 
     for name, (_, tier) in cases.items():
         assert views[created[name]]["tier"] == tier, name
-    assert views[created["declared_finance_agency"]]["owner"] == "PTH-DNG"
+    assert views[created["declared_finance_agency"]]["owner"] == l1_office("DNG")
     assert views[created["central"]]["group"] == "WORKSTATION"
 
 
@@ -176,3 +181,37 @@ def test_a_ticket_is_found_by_its_number_right_after_submission(suite: Suite) ->
     found = ticket(suite, created["number"])
     assert found["id"] == created["id"]
     assert found["number"] == created["number"]
+
+
+def test_a_2023_unit_code_on_a_new_ticket_is_filed_under_its_successor(suite: Suite) -> None:
+    """Issue 14: the district treasury of Ba Đình closed on 28 February 2025; a request that
+    still names it is filed under the unit that carries it on, with a note saying so. An
+    import of 2024 (received_at, integration role) keeps the code that was in force."""
+    new = submit(suite, web_ticket("TABMIS báo lỗi khi duyệt chi", unit_code="KBNN-HNI-BADINH"))
+    old_body = web_ticket(
+        "TABMIS báo lỗi khi duyệt chi (QLYC)",
+        unit_code="KBNN-HNI-BADINH",
+        received_at="2024-12-02T09:00:00+07:00",
+    )
+    old = submit(suite, old_body, Authorization=f"Bearer {suite.admin_token}")
+    assert new.status_code == 201 and old.status_code == 201, (new.text, old.text)
+    views = _settled(suite, [new.json()["id"], old.json()["id"]])
+
+    now, then = views[new.json()["id"]], views[old.json()["id"]]
+    successor = unit_in_force("KBNN-HNI-BADINH")
+    assert successor != "KBNN-HNI-BADINH"
+    assert now["requester"]["unit_code"] == successor
+    assert (now["first_handler"]["office"], now["first_handler"]["policy_version"]) == (
+        l1_office("HNI"),
+        TODAY_POLICY,
+    )
+    notes = [h["data"] for h in now["history"] if h["type"] == "hotro.ticket.commented.v1"]
+    assert [n["visibility"] for n in notes] == ["internal"]
+    assert "KBNN-HNI-BADINH" in notes[0]["body"] and successor in notes[0]["body"]
+
+    assert then["requester"]["unit_code"] == "KBNN-HNI-BADINH"
+    assert (then["first_handler"]["office"], then["first_handler"]["policy_version"]) == (
+        "PTH-HNI",
+        "phase-3",
+    )
+    assert not [h for h in then["history"] if h["type"] == "hotro.ticket.commented.v1"]

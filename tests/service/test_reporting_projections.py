@@ -389,3 +389,133 @@ async def test_a_known_error_takes_its_latest_status_whatever_arrives_first(
         assert sorted((r["t"], r["change"]) for r in links) == sorted(
             [(first, "opened"), (second, "joined")]
         )
+
+
+def incident(kind: type, incident_id: str, minutes: float, **more: Any) -> Envelope:
+    values: dict[str, Any] = {
+        "incident_id": incident_id,
+        "source": "check",
+        "key": "check:tabmis-web",
+        "application": "TABMIS",
+        "priority": "P1",
+        "subject": "TABMIS không truy cập được",
+        "description": "Hai lần kiểm tra liên tiếp thất bại",
+        "down_since": at(0),
+        "at": at(minutes),
+        "check_id": "tabmis-web",
+    }
+    values.update(more)
+    return event("monitoring", kind(**values), minutes)
+
+
+async def test_an_outage_has_its_start_end_and_minutes_and_a_reopening_clears_the_end(
+    database_url: str,
+) -> None:
+    async with reporting(database_url) as model:
+        first = new_ticket_id()
+        resolved = {"recovered_at": at(42), "outage_seconds": 2520, "outage_minutes": 42.0}
+        await model.feed(
+            incident(c.IncidentOpened, first, 2),
+            incident(c.IncidentUpdated, first, 10, change="lỗi khác", priority="P2"),
+        )
+        outage = (await model.rows("SELECT * FROM reporting.v1_outages"))[0]
+        assert (outage["status"], outage["priority"], outage["recovered_at"]) == (
+            "open",
+            "P2",
+            None,
+        )
+        await model.feed(incident(c.IncidentResolved, first, 42, **resolved))
+        rows = await model.rows("SELECT * FROM reporting.v1_outages")
+        assert len(rows) == 1
+        outage = rows[0]
+        assert (outage["application"], outage["status"]) == ("TABMIS", "resolved")
+        assert (outage["down_since"], outage["opened_at"]) == (at(0), at(2))
+        assert (outage["recovered_at"], outage["outage_minutes"]) == (at(42), 42.0)
+
+        await model.feed(incident(c.IncidentReopened, first, 50, failed_again_at=at(49)))
+        outage = (await model.rows("SELECT * FROM reporting.v1_outages"))[0]
+        assert (outage["status"], outage["recovered_at"], outage["reopened"]) == ("open", None, 1)
+
+        wan = new_ticket_id()
+        labels = {"district": "KBNN-HNI-BAVI", "province": "HNI"}
+        await model.feed(
+            incident(c.IncidentOpened, wan, 5, source="wan", key="wan:KBNN-HNI-BAVI",
+                     application=None, check_id=None, labels=labels),
+        )  # fmt: skip
+        rows = await model.rows(
+            "SELECT province, district, application FROM reporting.v1_outages WHERE source = 'wan'"
+        )
+        assert rows == [{"province": "HNI", "district": "KBNN-HNI-BAVI", "application": None}]
+
+
+def morning_round(day: str, run: int, results: dict[str, bool]) -> Envelope:
+    started = datetime.fromisoformat(f"{day}T00:00:00+00:00")
+    checks = [
+        c.ReadinessCheckResult(
+            check_id=check_id, application=check_id.split("-")[0].upper(), ok=ok,
+            checked_at=started, duration_ms=120, reason=None if ok else "HTTP 503",
+        )
+        for check_id, ok in results.items()
+    ]  # fmt: skip
+    contract = c.ReadinessRoundCompleted(
+        date=day, run=run, trigger="schedule" if run == 1 else "manual", started_at=started,
+        completed_at=started + timedelta(minutes=5), late=False, systems_total=len(checks),
+        systems_ready=sum(results.values()), checks=checks,
+    )  # fmt: skip
+    return event("monitoring", contract)
+
+
+async def test_readiness_per_day_and_system_keeps_the_latest_run_of_each_day(
+    database_url: str,
+) -> None:
+    async with reporting(database_url) as model:
+        await model.feed(
+            morning_round("2026-11-23", 1, {"tabmis-web": False, "ttsp-web": True}),
+            morning_round("2026-11-23", 2, {"tabmis-web": True, "ttsp-web": True}),
+            morning_round("2026-11-24", 1, {"tabmis-web": True, "ttsp-web": False}),
+            morning_round("2026-11-23", 1, {"tabmis-web": False}),  # replayed late: ignored
+        )
+        days = await model.rows(
+            "SELECT day::text AS day, run, all_green, systems_ready FROM reporting.v1_readiness_days"
+            " ORDER BY day"
+        )
+        assert days == [
+            {"day": "2026-11-23", "run": 2, "all_green": True, "systems_ready": 2},
+            {"day": "2026-11-24", "run": 1, "all_green": False, "systems_ready": 1},
+        ]
+        failed = await model.rows(
+            "SELECT day::text AS day, check_id, reason FROM reporting.v1_readiness WHERE NOT ok"
+        )
+        assert failed == [{"day": "2026-11-24", "check_id": "ttsp-web", "reason": "HTTP 503"}]
+
+
+async def test_a_wan_channel_is_down_from_its_failure_until_it_answers_again(
+    database_url: str,
+) -> None:
+    async with reporting(database_url) as model:
+
+        def changed(check_id: str, state: str, previous: str, minutes: float) -> Envelope:
+            labels = {"district": "KBNN-HNI-BAVI", "province": "HNI", "carrier": "VNPT"}
+            contract = c.CheckStateChanged(
+                check_id=check_id, application=None, kind="tcp", state=state, previous=previous,
+                since=at(minutes), reason="connection refused" if state == "down" else "",
+                at=at(minutes + 1), labels=labels,
+            )  # fmt: skip
+            return event("monitoring", contract, minutes)
+
+        await model.feed(
+            changed("wan-hni-bavi-1", "up", "unknown", 0),
+            changed("wan-hni-bavi-1", "down", "up", 60),
+            changed("wan-hni-bavi-1", "up", "down", 105),
+            changed("wan-hni-bavi-2", "down", "up", 200),
+        )
+        outages = await model.rows(
+            "SELECT check_id, carrier, down_since, until, minutes::float AS minutes"
+            " FROM reporting.v1_wan_channel_outages ORDER BY down_since"
+        )
+        assert outages == [
+            {"check_id": "wan-hni-bavi-1", "carrier": "VNPT", "down_since": at(60),
+             "until": at(105), "minutes": 45.0},
+            {"check_id": "wan-hni-bavi-2", "carrier": "VNPT", "down_since": at(200),
+             "until": None, "minutes": None},
+        ]  # fmt: skip

@@ -29,7 +29,7 @@ from tools.chaos.clients import (
     send_smtp,
     settle_http,
 )
-from tools.chaos.ledger import DIVERTED, Ledger, Request
+from tools.chaos.ledger import DIVERTED, IN_DOUBT, Ledger, Request
 from tools.suite import Suite
 
 SUBJECTS = (
@@ -246,11 +246,34 @@ class Traffic:
         for move, field, text in WALK:
             request = self.ledger.new(move, ticket_id=target.ticket_id, number=target.number)
             body = {field: text.format(tag=request.tag)}
+            if move == "assign" and not await self._register_assignee(target.number, body[field]):
+                request.settle(IN_DOUBT, "no agent registered: never sent")
+                return
             send = self._post(f"/tickets/{target.number}/{move}", json=body, headers=self._auth)
             response = await send_http(request, send, self.patience, keyed=False, not_yet=NOT_YET)
             if not settle_http(request, response, 200):
                 return  # refused or in doubt: the ticket's step is no longer known
             await asyncio.sleep(self.rng.uniform(0.1, 1.0))
+
+    async def _register_assignee(self, number: str, name: str) -> bool:
+        """`assign` names a person of the agent directory working where the ticket is
+        (issue 13): an admin adds one for this walk, once the ticket is placed."""
+        attempt = 0
+        while not self.patience.exhausted():
+            attempt += 1
+            try:
+                view = await self.http.get(f"/tickets/{number}", headers=self._auth)
+                handler = view.json().get("handler") if view.status_code == 200 else None
+                if handler:
+                    email = f"{name.rsplit(' ', 1)[-1].lower()}@chaos.hotro.local"
+                    person = {"name": name, "email": email, "office": handler}
+                    added = await self.http.post("/agents", json=person, headers=self._auth)
+                    if added.status_code in (200, 201):
+                        return True
+            except (httpx.HTTPError, ValueError):
+                pass
+            await self.patience.pause(attempt)
+        return False
 
     async def refused(self) -> None:
         """Requests the gateway must refuse (bad input): none of them may appear anywhere."""

@@ -16,7 +16,9 @@ from libs.events.schemas import (
     SlaUpdated,
     TicketAssigned,
     TicketCommented,
+    TicketCorrected,
     TicketEscalated,
+    TicketPriorityChanged,
     TicketReclassified,
     TicketReturned,
     TicketRouted,
@@ -28,7 +30,7 @@ from libs.events.schemas import (
 )
 from libs.events.sinks import UnitOfWork
 from libs.platform.eventstore import ServiceApplication, derived_id
-from services.escalation.domain import decisions
+from services.escalation.domain import corrections, decisions
 from services.escalation.domain.decisions import SlaSetup
 from services.escalation.domain.escalation import TicketEscalation
 from services.escalation.domain.known_errors import (
@@ -122,6 +124,7 @@ def decider(catalog: Catalog, setup: SlaSetup):  # type: ignore[no-untyped-def]
                 return []
             routed = parse_data(envelope.type, envelope.data)
             assert isinstance(routed, TicketRouted)
+            pending = _pending_priority(work, envelope.subject)
             return [
                 decisions.place_routed_ticket(
                     escalation_id,
@@ -130,7 +133,7 @@ def decider(catalog: Catalog, setup: SlaSetup):  # type: ignore[no-untyped-def]
                     routed.first_handler.office,
                     routed.group,
                     routed.application,
-                    routed.priority,
+                    pending.priority if pending else routed.priority,
                     routed.type,
                     routed.received_at,
                     now,
@@ -165,6 +168,8 @@ def decider(catalog: Catalog, setup: SlaSetup):  # type: ignore[no-untyped-def]
                 changed_class.at,
             )
             return [escalation]
+        if envelope.type in (TicketPriorityChanged.TYPE, TicketCorrected.TYPE):
+            return _desk_decision(envelope, work, catalog, setup)
         if envelope.type == TicketCommented.TYPE:
             comment = parse_data(envelope.type, envelope.data)
             assert isinstance(comment, TicketCommented)
@@ -178,3 +183,50 @@ def decider(catalog: Catalog, setup: SlaSetup):  # type: ignore[no-untyped-def]
         return []
 
     return decide
+
+
+def _pending_id(ticket_id: str) -> Any:
+    return derived_id("escalation-pending-priority", ticket_id)
+
+
+def _pending_priority(work: UnitOfWork, ticket_id: str) -> Any:
+    pending_id = _pending_id(ticket_id)
+    return work.get(pending_id) if work.exists(pending_id) else None
+
+
+def _desk_decision(
+    envelope: Envelope, work: UnitOfWork, catalog: Catalog, setup: SlaSetup
+) -> list[Any]:
+    """The desk changed the priority or corrected the unit (issue 13): the clock counts the
+    new targets; a moved requester's ticket follows them to their new province's office."""
+    escalation_id = escalation_id_of(envelope.subject)
+    fact = parse_data(envelope.type, envelope.data)
+    if isinstance(fact, TicketPriorityChanged):
+        if not work.exists(escalation_id):
+            pending = _pending_priority(work, envelope.subject)
+            if pending is None:
+                pending = corrections.PendingPriority(
+                    id=_pending_id(envelope.subject),
+                    ticket_id=envelope.subject,
+                    priority=fact.priority,
+                    at=fact.at,
+                )
+            else:
+                pending.change(priority=fact.priority, at=fact.at)
+            return [pending]
+        escalation = work.get(escalation_id)
+        changed = corrections.reprioritise(escalation, fact.priority, fact.at, setup)
+        return [escalation] if changed else []
+    assert isinstance(fact, TicketCorrected)
+    if "unit_province" not in fact.changes or not work.exists(escalation_id):
+        return []
+    escalation = work.get(escalation_id)
+    moved = corrections.follow_moved_requester(
+        escalation,
+        fact.previous.get("unit_province"),
+        fact.changes.get("unit_province"),
+        catalog,
+        fact.actor,
+        fact.at,
+    )
+    return [escalation] if moved else []

@@ -15,7 +15,9 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from libs.events.envelope import Envelope
+from libs.platform.letters import letter
 from libs.platform.outgoing_mail import OutgoingMail, new_message
+from libs.text import vietnamese_datetime
 
 DDL = """
 CREATE TABLE IF NOT EXISTS {s}.ticket_facts (
@@ -101,13 +103,13 @@ async def _mail_group_lead(
     row = await cur.fetchone()
     number, subject = (row[0], row[1]) if row else (e.subject, "")
     kind = KIND_VI.get(e.data["kind"], e.data["kind"])
-    body = (
-        "Kính gửi Trưởng nhóm,\n\n"
+    body = letter(
+        "",
         f'Yêu cầu {number} "{subject}" đã quá hạn {kind} theo SLA '
-        f"(hạn {e.data['due']}).\n"
+        f"(hạn {vietnamese_datetime(e.data['due'])}).\n"
         "Hệ thống đã tự động chuyển yêu cầu lên cấp hỗ trợ tiếp theo. "
-        "Đề nghị đồng chí theo dõi và chỉ đạo xử lý.\n\n"
-        "Trân trọng,\nHệ thống Hotro - Hỗ trợ CNTT KBNN\n"
+        "Đề nghị đồng chí theo dõi và chỉ đạo xử lý.",
+        title="Trưởng nhóm",
     )
     message = new_message(e.data["group_lead"], f"[{number}] Quá hạn SLA {kind}", body)
     await mail.send(message, dedupe_key=f"breach:{e.id}")
@@ -159,13 +161,13 @@ async def _tell_requesters_of_release(
     for ke_number, title, ticket_id, number, subject, email, name in await cur.fetchall():
         if not email:
             continue
-        body = (
-            f"Kính gửi {name or 'Quý đồng chí'},\n\n"
+        body = letter(
+            name or "",
             f'Lỗi phần mềm liên quan đến yêu cầu {number} "{subject}" ({ke_number}: {title}) '
-            "đã được khắc phục và bản sửa lỗi đã được phát hành.\n"
-            f"{e.data.get('note') or ''}\n\n"
-            "Nếu sự cố vẫn còn, xin vui lòng trả lời thư này để mở lại yêu cầu.\n\n"
-            "Trân trọng,\nHệ thống Hotro - Hỗ trợ CNTT KBNN\n"
+            "đã được khắc phục và bản sửa lỗi đã được phát hành "
+            f"lúc {vietnamese_datetime(e.data.get('at'))}.",
+            str(e.data.get("note") or ""),
+            "Nếu sự cố vẫn còn, anh/chị vui lòng trả lời thư này để mở lại yêu cầu.",
         )
         message = new_message(email, f"[{number}] Đã phát hành bản sửa lỗi {ke_number}", body)
         await mail.send(message, dedupe_key=f"released:{e.id}:{ticket_id}")

@@ -7,13 +7,22 @@ import contextlib
 import logging
 import uuid
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from eventsourcing.application import AggregateNotFoundError
 from fastapi import APIRouter, Query
 from psycopg.rows import dict_row
-from pydantic import BaseModel, Field
 
+from libs.events.commands import (
+    KnownErrorMove as KnownErrorMoveBody,
+)
+from libs.events.commands import (
+    KnownErrorMoved,
+    KnownErrorPublic,
+    KnownErrorsPublic,
+    KnownErrorStatus,
+    is_known_error_number,
+)
 from libs.platform.outgoing_mail import new_message
 from services.escalation.api.ladder import Caller, LadderServices, Svc, _problem
 from services.escalation.domain.known_errors import KnownError, KnownErrorMove
@@ -29,41 +38,55 @@ log = logging.getLogger(__name__)
 MAY_MOVE_KNOWN_ERRORS = ("specialist", "group_lead", "admin")
 
 
-class KnownErrorStatusBody(BaseModel):
-    status: Literal["fix_in_progress", "released"]
-    note: str = Field(default="", max_length=4000)
+_COLUMNS = (
+    "id::text, number, application, department, title, status, note,"
+    " tickets::text[] AS tickets, opened_at, updated_at"
+)
 
 
-@router.get("/known-errors")
-async def list_known_errors(svc: Svc, status: str | None = None) -> Any:
+@router.get("/known-errors", response_model=KnownErrorsPublic)
+async def list_known_errors(svc: Svc, status: KnownErrorStatus | None = None) -> Any:
     """Known errors with their linked tickets, newest first."""
     async with svc.pool.connection() as conn:
         cur = conn.cursor(row_factory=dict_row)
         await cur.execute(
-            f"SELECT id::text, number, application, department, title, status, note,"
-            f' tickets::text[] AS tickets, opened_at, updated_at FROM "{svc.schema}".known_errors'
+            f'SELECT {_COLUMNS} FROM "{svc.schema}".known_errors'
             " WHERE %s::text IS NULL OR status = %s ORDER BY opened_at DESC",
             (status, status),
         )
         return {"data": await cur.fetchall()}
 
 
-@router.post("/known-errors/{known_error_id}/status")
+@router.get("/known-errors/{reference}", response_model=KnownErrorPublic)
+async def one_known_error(reference: str, svc: Svc) -> Any:
+    """One known error, by its number (`KE-2026-TABMIS-001`) or its id."""
+    found = await _known_error_row(svc, reference)
+    return found if found is not None else _unknown(reference)
+
+
+@router.post("/known-errors/{reference}/status", response_model=KnownErrorMoved)
 async def move_known_error(
-    known_error_id: str, body: KnownErrorStatusBody, svc: Svc, actor: Caller
+    reference: str, body: KnownErrorMoveBody, svc: Svc, actor: Caller
 ) -> Any:
     """open → fix_in_progress → released; on release every linked requester is told."""
     if actor.role not in MAY_MOVE_KNOWN_ERRORS:
         return _problem(
-            403, "forbidden", "Authorization", f"the {actor.role} role cannot change a known error"
+            403,
+            "forbidden",
+            "Authorization",
+            f"Vai trò {actor.role} không được thay đổi lỗi đã biết. / "
+            f"The {actor.role} role cannot change a known error.",
         )
+    known_error_id = await _known_error_id(svc, reference)
+    if known_error_id is None:
+        return _unknown(reference)
 
     def move() -> dict[str, Any]:
-        known_error: KnownError = svc.app.repository.get(uuid.UUID(known_error_id))
+        known_error: KnownError = svc.app.repository.get(known_error_id)
         known_error.move_to(body.status, body.note, actor.name, datetime.now(UTC))
         svc.app.save(known_error)
         return {
-            "id": known_error_id,
+            "id": str(known_error_id),
             "number": known_error.number,
             "status": known_error.status,
             "tickets": known_error.tickets,
@@ -73,8 +96,48 @@ async def move_known_error(
         return await asyncio.to_thread(move)
     except KnownErrorMove as error:  # a ValueError too: must come first
         return _problem(409, "invalid_move", "status", str(error))
-    except (AggregateNotFoundError, ValueError):
-        return _problem(404, "not_found", "known_error_id", f"no known error {known_error_id}")
+    except AggregateNotFoundError:
+        return _unknown(reference)
+
+
+async def _known_error_row(svc: LadderServices, reference: str) -> dict[str, Any] | None:
+    by_number = is_known_error_number(reference)
+    if not by_number and _uuid(reference) is None:
+        return None
+    async with svc.pool.connection() as conn:
+        cur = conn.cursor(row_factory=dict_row)
+        await cur.execute(
+            f'SELECT {_COLUMNS} FROM "{svc.schema}".known_errors WHERE '
+            + ("upper(number) = %s" if by_number else "id::text = %s"),
+            (reference.strip().upper() if by_number else str(_uuid(reference)),),
+        )
+        row: dict[str, Any] | None = await cur.fetchone()
+    return row
+
+
+async def _known_error_id(svc: LadderServices, reference: str) -> uuid.UUID | None:
+    """A number is looked up in the known errors' table; an id is taken as it is."""
+    if not is_known_error_number(reference):
+        return _uuid(reference)
+    row = await _known_error_row(svc, reference)
+    return uuid.UUID(row["id"]) if row else None
+
+
+def _uuid(reference: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(reference.strip())
+    except ValueError:
+        return None
+
+
+def _unknown(reference: str) -> Any:
+    return _problem(
+        404,
+        "not_found",
+        "known_error",
+        f"Không có lỗi đã biết {reference} (số dạng KE-2026-TABMIS-001). / "
+        f"No known error {reference} (numbers look like KE-2026-TABMIS-001).",
+    )
 
 
 def _month(month: str) -> tuple[date, date]:

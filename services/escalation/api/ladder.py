@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from libs.catalog.model import Catalog
 from libs.platform.caller import Caller as GatewayCaller
 from libs.platform.caller import caller_from_assertion
+from libs.platform.errors import problem
 from libs.platform.outgoing_mail import OutgoingMail
 from services.escalation.adapters.store import EscalationApplication, escalation_id_of
 from services.escalation.domain import decisions
@@ -67,9 +68,7 @@ class ReturnBody(BaseModel):
 
 
 def _problem(status: int, kind: str, field: str, message: str) -> JSONResponse:
-    return JSONResponse(
-        {"error": kind, "detail": [{"field": field, "msg": message}]}, status_code=status
-    )
+    return problem(status, kind, field, message)
 
 
 def _view(e: TicketEscalation) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from libs.calendar.business import Calendar, CalendarRangeError
@@ -25,6 +25,8 @@ from services.escalation.domain.ladder import (
 from services.escalation.domain.sla import SlaCatalog, SlaClock, SlaClockError, next_breach_at
 
 OPEN_STATUSES = ("new", "routed", "in_progress", "waiting_requester", "reopened")
+#: Statuses `start` leaves: moving on from them to in_progress is someone taking it up.
+STARTED_FROM = ("new", "routed", "reopened")
 
 
 @dataclass(frozen=True)
@@ -87,17 +89,28 @@ def _record_clock(escalation: TicketEscalation, clock: SlaClock, at: datetime) -
 
 def sla_summary(clock: SlaClock, escalation: TicketEscalation) -> dict[str, Any]:
     """What the ticket view shows (SPEC §7: `sla: {policy, priority, …}`)."""
+    policy = clock.policy
+    response_left = None if clock.responded else clock.time_left(policy.response)
+    resolution_left = None if clock.resolved else clock.time_left(policy.resolution)
     return {
-        "policy": clock.policy.name,
-        "priority": clock.policy.priority,
-        "response_due": clock.response_due.isoformat() if clock.response_due else None,
-        "resolution_due": clock.resolution_due.isoformat() if clock.resolution_due else None,
+        "policy": policy.name,
+        "priority": policy.priority,
+        # While paused, the due times as they stood at the pause, with the time left.
+        "response_due": _iso(clock.due_as_paused(policy.response)),
+        "resolution_due": _iso(clock.due_as_paused(policy.resolution)),
         "paused": clock.paused,
         "responded": clock.responded,
+        "responded_at": _iso(clock.responded_at),
         "resolved": clock.resolved,
         "breached": list(escalation.breached),
         "next_breach_at": _iso(next_breach_at(clock)),
+        "response_left_s": _seconds_of(response_left),
+        "resolution_left_s": _seconds_of(resolution_left),
     }
+
+
+def _seconds_of(left: timedelta | None) -> int | None:
+    return None if left is None else int(left.total_seconds())
 
 
 def _iso(t: datetime | None) -> str | None:
@@ -146,7 +159,7 @@ def escalate(
     if not automatic:
         check_may_act(actor, escalation.owner, escalation.handler, escalation.tier, catalog)
     if not reason.strip():
-        raise LadderError("an escalation needs a reason")
+        raise LadderError("Chuyển lên bậc trên cần nêu lý do. / An escalation needs a reason.")
     tier, handler = next_step(
         escalation.tier, escalation.group, escalation.application, catalog, cause
     )
@@ -170,9 +183,14 @@ def return_to_owner(
     _check_open(escalation)
     check_may_act(actor, escalation.owner, escalation.handler, escalation.tier, catalog)
     if escalation.handler == escalation.owner:
-        raise LadderError("the ticket is already with its owner")
+        raise LadderError(
+            "Yêu cầu đang ở đơn vị chủ trì, không có gì để trả về. / The ticket is already with"
+            " its owner; there is nothing to return."
+        )
     if not answer.strip():
-        raise LadderError("returning a ticket needs the answer")
+        raise LadderError(
+            "Trả kết quả về cần nội dung câu trả lời. / Returning a ticket needs the answer."
+        )
     escalation.return_to_owner(
         ticket_id=escalation.ticket_id,
         from_tier=escalation.tier,
@@ -209,8 +227,17 @@ def regroup(
 
 
 def _check_open(escalation: TicketEscalation) -> None:
+    if escalation.status == "closed":
+        raise LadderError(
+            "Yêu cầu đã đóng là kết thúc, không thể chuyển trên các bậc hỗ trợ; hãy gửi một yêu"
+            " cầu mới và nhắc số yêu cầu này. / A closed ticket is final and cannot move on the"
+            " support ladder; submit a new request that cites this one's number."
+        )
     if escalation.status not in OPEN_STATUSES:
-        raise LadderError(f"the ticket is {escalation.status}; reopen it first")
+        raise LadderError(
+            "Yêu cầu đã được giải quyết; hãy mở lại (reopen) trước khi chuyển tiếp. / The ticket"
+            " is resolved; reopen it first (POST …/reopen), then move it on the ladder."
+        )
 
 
 def on_status(
@@ -222,11 +249,16 @@ def on_status(
     setup: SlaSetup,
 ) -> None:
     """Intake's lifecycle drives the clock: waiting pauses it, a reply resumes it,
-    resolution stops it, reopening starts a new resolution clock."""
+    resolution stops it, reopening starts a new resolution clock; `start` (new or reopened →
+    in progress) is the first response, as the desk's first public reply is."""
     escalation.see_status(ticket_id=escalation.ticket_id, status=status, cause=cause, at=at)
     clock = clock_of(escalation, setup)
     if clock is None:
         return
+    if status == "in_progress" and previous in STARTED_FROM:
+        with contextlib.suppress(SlaClockError):  # a late event: the clock moved on already
+            _respond(escalation, at, setup)
+        clock = clock_of(escalation, setup) or clock
     try:
         if status == "waiting_requester" and not clock.paused and not clock.resolved:
             clock = clock.pause(at)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from libs.catalog.model import Catalog
+from libs.catalog.org import office_serves
 
 TIERS = ("L1", "L2", "L3", "L4")
 
@@ -69,7 +70,10 @@ def next_step(
         return "L3", department
     if tier == "L3":
         return "L4", (app.vendor if app and app.vendor else DEFAULT_EXPERT)
-    raise LadderError(f"cannot escalate past L4 (the ticket is at {tier})")
+    raise LadderError(
+        f"Không thể chuyển lên cao hơn L4 (yêu cầu đang ở {tier}); hãy trả kết quả về đơn vị"
+        f" chủ trì. / Cannot escalate past L4 (the ticket is at {tier}); return it to its owner."
+    )
 
 
 def department_for_cause(cause: str | None, catalog: Catalog) -> str | None:
@@ -100,18 +104,34 @@ def check_may_act(actor: Actor, owner: str, handler: str, tier: str, catalog: Ca
     if actor.role in ("admin", "integration"):
         return
     if actor.role in ("analyst", "requester"):
-        raise NotYours(f"the {actor.role} role cannot act on the support ladder")
+        raise NotYours(
+            f"Vai trò {actor.role} không được chuyển yêu cầu trên các bậc hỗ trợ. / "
+            f"The {actor.role} role cannot act on the support ladder."
+        )
     if actor.role == "province_it":
-        provinces = {office_province(owner, catalog), office_province(handler, catalog)}
-        if actor.province is None or actor.province not in provinces:
-            raise NotYours(f"ticket belongs to another province ({owner}), not {actor.province}")
+        # A regional IT function (2025) answers several provinces; an old province's staff
+        # and its successor's are one (libs/catalog/org.py).
+        serves = office_serves(catalog, owner, actor.province) or office_serves(
+            catalog, handler, actor.province
+        )
+        if actor.province is None or not serves:
+            raise NotYours(
+                f"Yêu cầu thuộc tỉnh khác ({owner}), không thuộc {actor.province}. / "
+                f"The ticket belongs to another province ({owner}), not {actor.province}."
+            )
         return
     if actor.role in ("group_agent", "group_lead"):
         if actor.group not in (owner, handler):
-            raise NotYours(f"ticket is handled by {handler}, not by group {actor.group}")
+            raise NotYours(
+                f"Yêu cầu đang do {handler} xử lý, không phải nhóm {actor.group}. / "
+                f"The ticket is handled by {handler}, not by group {actor.group}."
+            )
         return
     if actor.role == "specialist":
         if tier not in ("L3", "L4"):
-            raise NotYours("specialists act on tickets at L3 or L4")
+            raise NotYours(
+                "Chuyên viên chỉ xử lý yêu cầu ở bậc L3 hoặc L4. / "
+                "Specialists act on tickets at L3 or L4."
+            )
         return
     raise NotYours(f"unknown role {actor.role}")

@@ -8,6 +8,8 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from libs.catalog.model import Catalog
+from libs.platform.letters import letter
+from libs.text import vietnamese_datetime
 
 #: Proposals about no particular application go to the Service Desk, which owns the process.
 NO_APPLICATION = "SERVICE_DESK"
@@ -57,15 +59,17 @@ def digest_mail(month: str, entry: dict[str, Any]) -> tuple[str, str]:
     """Subject and body of one department's digest, in Vietnamese."""
     year, number = month.split("-")
     lines = [
-        f"- {p['number']} ({p['application'] or 'chung'}, {p['province'] or 'trung ương'}): "
-        f"{p['subject']}"
+        f"- {p['number']} ({p['application'] or 'chung'}, {p['province'] or 'trung ương'}, "
+        f"tiếp nhận {vietnamese_datetime(p['received_at'])}): {p['subject']}"
         for p in entry["proposals"]
     ]
-    body = (
-        f"Kính gửi {entry['name']},\n\n"
+    body = letter(
+        entry["name"],
         f"Tháng {int(number)}/{year}, hệ thống Hotro đã tiếp nhận {entry['count']} góp ý, "
-        "đề xuất thuộc phạm vi của đơn vị:\n\n" + "\n".join(lines) + "\n\n"
-        "Đề nghị đơn vị xem xét và phản hồi.\n\nTrân trọng,\nHệ thống Hotro - Hỗ trợ CNTT KBNN\n"
+        "đề xuất thuộc phạm vi của đơn vị:",
+        "\n".join(lines),
+        "Đề nghị đơn vị xem xét và phản hồi.",
+        title="",
     )
     return f"[Hotro] Tổng hợp góp ý, đề xuất tháng {int(number)}/{year}", body
 

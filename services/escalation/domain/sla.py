@@ -6,7 +6,8 @@ the targets, the pauses and the calendar, so a corrected calendar corrects every
 
 Pausing (waiting for the requester) stops both targets; the due time moves later by the
 business time spent paused. While paused with time still left, a due time does not exist yet
-(`None`), and nothing can breach.
+(`None`), and nothing can breach; what the operator sees meanwhile is the due time as it stood
+at the pause and the time left (`due_as_paused`, `time_left`).
 """
 
 from __future__ import annotations
@@ -133,6 +134,17 @@ class SlaClock:
             pauses = (*pauses[:-1], (pauses[-1][0], t))
         return replace(self, pauses=pauses, resolved_at=t, responded_at=self.responded_at or t)
 
+    def with_policy(self, policy: SlaPolicy) -> SlaClock:
+        """The same clock against other targets (the desk changed the priority): start,
+        pauses, response and resolution stay, so the due times move by the targets' difference
+        in business time, as if the ticket had had this priority from the start."""
+        if policy.calendar != self.policy.calendar:
+            raise SlaClockError(
+                f"policy {policy.name!r} counts on calendar {policy.calendar!r}, "
+                f"this clock on {self.policy.calendar!r}"
+            )
+        return replace(self, policy=policy)
+
     # -- derived times ---------------------------------------------------------------------
 
     @property
@@ -142,6 +154,28 @@ class SlaClock:
     @property
     def resolution_due(self) -> datetime | None:
         return self._due(self.policy.resolution)
+
+    def time_left(self, target: timedelta) -> timedelta | None:
+        """While paused: the business time still left of `target` (what resumes when the
+        requester answers); None while the clock runs or has not started."""
+        if not self.paused or self.started_at is None:
+            return None
+        remaining, cursor = target, self.started_at
+        for paused_at, resumed_at in self.pauses:
+            remaining -= self.calendar.business_time_between(cursor, paused_at)
+            if resumed_at is None:
+                break
+            cursor = resumed_at
+        return max(remaining, timedelta(0))
+
+    def due_as_paused(self, target: timedelta) -> datetime | None:
+        """The due time as it stood when the clock paused (what an operator keeps seeing
+        while the requester is asked): the real due time moves later as the pause lasts."""
+        due = self._due(target)
+        left = self.time_left(target)
+        if due is not None or left is None:
+            return due
+        return self.calendar.add_business_time(self.pauses[-1][0], left)
 
     def breaches(self, now: datetime) -> list[Breach]:
         """Targets missed as of `now`: met late, or still open after their due time."""

@@ -5,6 +5,9 @@ leaves it there to be read again; the second reading finds it already taken in (
 Message-ID, or by its bytes when it has none) and only moves it. IMAPClient is synchronous, so
 each poll runs in a worker thread and hands the bytes to the event loop.
 
+A message over `HOTRO_MAX_MAIL_BYTES` (the limit of every mail path) cannot be refused over
+IMAP: only its headers are read, and kept as a dead letter that names its size.
+
 Configured by `HOTRO_IMAP_URL` (`imap://user:password@host:143/INBOX`, or `imaps://`),
 `HOTRO_IMAP_DONE_FOLDER` (default `Hotro-Processed`) and `HOTRO_IMAP_POLL_S` (default 30).
 """
@@ -20,7 +23,7 @@ from urllib.parse import unquote, urlparse
 
 from imapclient import IMAPClient
 
-from services.intake.service_layer.mail_intake import MailIntake
+from services.intake.service_layer.mail_intake import MAX_MAIL_BYTES, MailIntake
 
 log = logging.getLogger(__name__)
 
@@ -82,17 +85,33 @@ class ImapPoller:
             uids: list[int] = await asyncio.to_thread(client.search, ["ALL"])
             for start in range(0, len(uids), FETCH_BATCH):
                 batch = uids[start : start + FETCH_BATCH]
-                fetched = await asyncio.to_thread(client.fetch, batch, ["BODY.PEEK[]"])
+                sizes = await asyncio.to_thread(client.fetch, batch, ["RFC822.SIZE"])
                 for uid in batch:
-                    raw = fetched.get(uid, {}).get(b"BODY[]")
-                    if raw is None:
+                    size = sizes.get(uid, {}).get(b"RFC822.SIZE")
+                    if size is None:
                         continue  # expunged meanwhile by another reader
-                    await self.intake.take_in(bytes(raw), "imap")
+                    if not await self._take_in(client, uid, int(size)):
+                        continue
                     await asyncio.to_thread(self._move, client, uid)
                     moved += 1
         finally:
             await asyncio.to_thread(_logout, client)
         return moved
+
+    async def _take_in(self, client: IMAPClient, uid: int, size: int) -> bool:
+        """One message at a time, so memory holds at most one `MAX_MAIL_BYTES` message; a
+        larger one is never fetched whole: its headers become a dead letter naming its size."""
+        part = b"BODY[]" if size <= MAX_MAIL_BYTES else b"BODY[HEADER]"
+        wanted = "BODY.PEEK[]" if size <= MAX_MAIL_BYTES else "BODY.PEEK[HEADER]"
+        fetched = await asyncio.to_thread(client.fetch, [uid], [wanted])
+        raw = fetched.get(uid, {}).get(part)
+        if raw is None:
+            return False  # expunged meanwhile by another reader
+        if size <= MAX_MAIL_BYTES:
+            await self.intake.take_in(bytes(raw), "imap")
+        else:
+            await self.intake.take_in_too_large(bytes(raw), size, "imap")
+        return True
 
     def _connect(self) -> IMAPClient:
         s = self.settings

@@ -1,8 +1,8 @@
 """Intake's own decisions about other services' facts: intake alone changes a ticket's status.
 
 - escalation says someone took the ticket → it is in progress;
-- routing says the parent of this child was resolved → resolve the child as a duplicate (the
-  requester hears it through the usual resolution notice).
+- routing says the parent of this child was resolved → resolve the child as a duplicate; its
+  requester hears the outage's number, cause and resolution (`outage_note`), not "duplicate".
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from libs.events.envelope import Envelope
 from libs.events.schemas import TicketResolutionRequested, TicketTaken, parse_data
 from libs.events.sinks import UnitOfWork
 from services.intake.domain.lifecycle import OPEN_STATUSES
+from services.intake.domain.mail.notices import OUTAGE_ACTOR, outage_note
 from services.intake.domain.ticket import Ticket
 
 
@@ -33,6 +34,15 @@ def decide(envelope: Envelope, work: UnitOfWork) -> list[Any]:
     assert isinstance(fact, TicketResolutionRequested)
     if ticket.status not in OPEN_STATUSES:
         return []
-    note = fact.note or f"Đã xử lý cùng sự cố gốc {fact.parent_id}."
-    ticket.resolve(actor="hotro-routing", at=fact.at, cause=fact.cause or "duplicate", reason=note)
+    note = outage_note(_number_of(work, fact.parent_id), fact.parent_cause, fact.note)
+    ticket.resolve(actor=OUTAGE_ACTOR, at=fact.at, cause=fact.cause or "duplicate", reason=note)
     return [ticket]
+
+
+def _number_of(work: UnitOfWork, ticket_id: str) -> str:
+    """The outage's ticket number, which its reporters can look up (never its UUID)."""
+    parent_id = uuid.UUID(ticket_id)
+    if not work.exists(parent_id):
+        return ticket_id
+    parent: Ticket = work.get(parent_id)
+    return parent.number

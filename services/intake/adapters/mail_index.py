@@ -69,7 +69,8 @@ def projector(schema: str):  # type: ignore[no-untyped-def]
             )  # fmt: skip
         elif e.type == "hotro.mail.taken_in.v1":
             await conn.execute(
-                f"UPDATE {s}.mail_inbox SET outcome = %s, reason = %s, ticket_id = %s,"
+                f"UPDATE {s}.mail_inbox SET outcome = %s, reason = %s,"
+                " ticket_id = COALESCE(%s, ticket_id),"
                 " updated_at = %s, replays = replays + 1 WHERE mail_id = %s",
                 (d["outcome"], d["reason"], d.get("ticket_id"), d.get("at"), d["mail_id"]),
             )

@@ -9,6 +9,9 @@ Each envelope sender has a rate (`HOTRO_RATE_SMTP_SENDER=PER_MINUTE/BURST`, defa
 `451 4.7.1`: a temporary failure (RFC 5321 §4.2.1), so the sender's MTA keeps the message and
 retries later — a 5xx would bounce it, and a treasury user's request would be lost. Bounces
 (the null sender `<>`) are counted per connecting address instead.
+
+A message over `HOTRO_MAX_MAIL_BYTES` (the one limit of every mail path, see `mail_intake`) is
+refused with `552` (advertised in EHLO SIZE), so its sender hears it at once.
 """
 
 from __future__ import annotations
@@ -24,11 +27,10 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from libs.platform.settings import SettingError
 from services.intake.domain.rate_limit import RateLimiter, address_key, parse_rate
-from services.intake.service_layer.mail_intake import MailIntake
+from services.intake.service_layer.mail_intake import MAX_MAIL_BYTES, MailIntake
 
 log = logging.getLogger(__name__)
 
-MAX_MESSAGE_BYTES = int(os.environ.get("HOTRO_MAX_MAIL_BYTES", str(30 * 1024 * 1024)))
 SENDER_RATE = "HOTRO_RATE_SMTP_SENDER"
 #: Reply text is ASCII unless the client asked for SMTPUTF8 (RFC 5321 §4.2, RFC 6531).
 _SLOW_DOWN = (
@@ -111,7 +113,8 @@ class SmtpListener:
     def _protocol(self) -> Any:
         return SMTP(
             self.handler,
-            data_size_limit=MAX_MESSAGE_BYTES,
+            # Beyond it aiosmtpd answers 552 and stops keeping the data (memory stays bounded).
+            data_size_limit=MAX_MAIL_BYTES,
             enable_SMTPUTF8=True,
             decode_data=False,
             hostname="hotro",

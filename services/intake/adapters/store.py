@@ -12,7 +12,11 @@ from libs.events.schemas import (
     MailTakenIn,
     TicketAttachmentAdded,
     TicketCommented,
+    TicketCorrected,
     TicketEmailReceived,
+    TicketMerged,
+    TicketMergeReceived,
+    TicketPriorityChanged,
     TicketRequesterUndeliverable,
     TicketStatusChanged,
     TicketSubmitted,
@@ -61,6 +65,25 @@ def _mail_replayed(e: Any, mail_id: str) -> msgspec.Struct:
     )
 
 
+def _mail_dismissed(e: Any, mail_id: str) -> msgspec.Struct:
+    """A dismissal reaches the inbox as one more run of the message, ending `dismissed`."""
+    return MailTakenIn(
+        mail_id=mail_id,
+        message_id=None,
+        outcome="dismissed",
+        reason=f"dismissed by {e.actor}: {e.reason}",
+        ticket_id=None,
+        sender="",
+        subject="",
+        channel="dismissal",
+        raw_sha256="",
+        size=0,
+        received_at=e.at,
+        at=e.at,
+        replay=True,
+    )
+
+
 #: The event classes eventsourcing generates from the `@event` names (invisible to mypy).
 _ticket: Any = Ticket
 _mail: Any = InboundMail
@@ -71,8 +94,13 @@ _CONTRACT_OF: dict[type, Any] = {
     _ticket.EmailReceived: _by_name(TicketEmailReceived),
     _ticket.AttachmentAdded: _by_name(TicketAttachmentAdded),
     _ticket.RequesterUndeliverable: _by_name(TicketRequesterUndeliverable),
+    _ticket.PriorityChanged: _by_name(TicketPriorityChanged),
+    _ticket.Corrected: _by_name(TicketCorrected),
+    _ticket.Merged: _by_name(TicketMerged),
+    _ticket.MergeReceived: _by_name(TicketMergeReceived),
     _mail.TakenIn: _by_name(MailTakenIn, "mail_id"),
     _mail.Replayed: _mail_replayed,
+    _mail.Dismissed: _mail_dismissed,
 }
 
 

@@ -17,6 +17,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from libs.events.envelope import Envelope
 from libs.text import fold
+from services.intake.adapters import ticket_search as search
 
 #: Status order for events that may arrive late: a later stage is never overwritten.
 STATUS_RANK = {
@@ -63,6 +64,18 @@ ALTER TABLE {s}.ticket_view ADD COLUMN IF NOT EXISTS cause text;
 ALTER TABLE {s}.ticket_view ADD COLUMN IF NOT EXISTS attachments jsonb NOT NULL DEFAULT '[]';
 ALTER TABLE {s}.ticket_view ADD COLUMN IF NOT EXISTS undeliverable jsonb NOT NULL DEFAULT '[]';
 ALTER TABLE {s}.ticket_view ADD COLUMN IF NOT EXISTS monitoring jsonb;
+-- The desk's decisions (issue 13): the requester's urgency, merges both ways.
+ALTER TABLE {s}.ticket_view ADD COLUMN IF NOT EXISTS urgency text;
+ALTER TABLE {s}.ticket_view ADD COLUMN IF NOT EXISTS merged_into jsonb;
+ALTER TABLE {s}.ticket_view ADD COLUMN IF NOT EXISTS merged jsonb NOT NULL DEFAULT '[]';
+-- Queues (issue 13): what falls due next and whether a target was missed, from escalation.
+ALTER TABLE {s}.ticket_view ADD COLUMN IF NOT EXISTS due_at timestamptz;
+ALTER TABLE {s}.ticket_view ADD COLUMN IF NOT EXISTS breached boolean;
+-- Search (issue 13): folded words of everything staff may search, and of what requesters see.
+ALTER TABLE {s}.ticket_view ADD COLUMN IF NOT EXISTS search_words text[];
+ALTER TABLE {s}.ticket_view ADD COLUMN IF NOT EXISTS public_words text[];
+CREATE INDEX IF NOT EXISTS ticket_view_words ON {s}.ticket_view USING gin (search_words);
+CREATE INDEX IF NOT EXISTS ticket_view_due ON {s}.ticket_view (due_at) WHERE due_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS ticket_view_queue ON {s}.ticket_view (status, group_code, tier);
 CREATE INDEX IF NOT EXISTS ticket_view_handler ON {s}.ticket_view (handler, status);
 CREATE INDEX IF NOT EXISTS ticket_view_owner ON {s}.ticket_view (owner, status);
@@ -83,6 +96,7 @@ CREATE INDEX IF NOT EXISTS ticket_history_ticket ON {s}.ticket_history (ticket_i
 async def ensure_tables(pool: AsyncConnectionPool[Any], schema: str) -> None:
     async with pool.connection() as conn:
         await conn.execute(DDL.format(s=f'"{schema}"'))
+    await search.backfill(pool, f'"{schema}"')
 
 
 def projector(schema: str):  # type: ignore[no-untyped-def]
@@ -157,6 +171,8 @@ async def _submitted(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
             "search": fold(f"{d['number']} {d['subject']} {d['description']}"),
         },
     )
+    await search.add_words(conn, s, e.subject, search.submission_text(d), public=True)
+    await _submitted_urgency(conn, s, e)
 
 
 async def _advance_status(
@@ -221,15 +237,32 @@ async def _ladder_moved(conn: AsyncConnection[Any], s: str, e: Envelope) -> None
     )
 
 
+#: What the ticket shows of its SLA (SPEC §7, and issue 13: the first response, and while
+#: paused the due times as they stood with the time left).
+SLA_SHOWN = (
+    "policy",
+    "priority",
+    "response_due",
+    "resolution_due",
+    "paused",
+    "breached",
+    "responded",
+    "responded_at",
+    "response_left_s",
+    "resolution_left_s",
+)
+
+
 async def _sla_updated(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
     d = e.data
-    sla = {
-        k: d.get(k)
-        for k in ("policy", "priority", "response_due", "resolution_due", "paused", "breached")
-    }
+    sla = {k: d.get(k) for k in SLA_SHOWN}
     await _ensure_row(conn, s, e.subject)
     await conn.execute(
         f"UPDATE {s}.ticket_view SET sla = %s WHERE id = %s", (Jsonb(sla), e.subject)
+    )
+    await conn.execute(
+        f"UPDATE {s}.ticket_view SET due_at = %s, breached = %s WHERE id = %s",
+        (d.get("next_breach_at"), bool(d.get("breached")), e.subject),
     )
 
 
@@ -280,6 +313,8 @@ async def _status_changed(conn: AsyncConnection[Any], s: str, e: Envelope) -> No
         " updated_at = GREATEST(updated_at, %s) WHERE id = %s",
         (d["status"], d["status"], d.get("cause"), d["status"], e.time, e.subject),
     )
+    if d["status"] == "resolved" and d.get("reason"):
+        await search.add_words(conn, s, e.subject, d["reason"], public=True)
 
 
 async def _attachment_added(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
@@ -321,7 +356,67 @@ async def _monitoring_changed(conn: AsyncConnection[Any], s: str, e: Envelope) -
     )
 
 
+async def _priority_changed(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
+    await _ensure_row(conn, s, e.subject)
+    await conn.execute(
+        f"UPDATE {s}.ticket_view SET priority = %s, updated_at = GREATEST(updated_at, %s)"
+        " WHERE id = %s",
+        (e.data["priority"], e.time, e.subject),
+    )
+
+
+async def _submitted_urgency(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
+    await conn.execute(
+        f"UPDATE {s}.ticket_view SET urgency = %s WHERE id = %s",
+        (e.data.get("urgency"), e.subject),
+    )
+
+
+async def _corrected(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
+    """Subject, requester or unit corrected by an operator: the view shows the new values."""
+    changes = e.data["changes"]
+    columns = {"subject": "subject", "unit_kind": "unit_kind", "unit_province": "province"}
+    sets, params = [], []
+    for key, column in columns.items():
+        if key in changes:
+            sets.append(f"{column} = %s")
+            params.append(changes[key])
+    if "requester" in changes:
+        sets += ["requester = %s", "unit_code = %s"]
+        params += [Jsonb(changes["requester"]), changes["requester"].get("unit_code")]
+    await _ensure_row(conn, s, e.subject)
+    await conn.execute(
+        f"UPDATE {s}.ticket_view SET {', '.join([*sets, 'updated_at = GREATEST(updated_at, %s)'])}"
+        " WHERE id = %s",
+        [*params, e.time, e.subject],
+    )
+    if "subject" in changes:
+        await search.add_words(conn, s, e.subject, str(changes["subject"]), public=True)
+
+
+async def _merged(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
+    into = {"id": e.data["into_id"], "number": e.data["into_number"], "at": e.data["at"]}
+    await _ensure_row(conn, s, e.subject)
+    await conn.execute(
+        f"UPDATE {s}.ticket_view SET merged_into = %s WHERE id = %s", (Jsonb(into), e.subject)
+    )
+
+
+async def _merge_received(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
+    merged = {"id": e.data["merged_id"], "number": e.data["merged_number"], "at": e.data["at"]}
+    await _ensure_row(conn, s, e.subject)
+    await conn.execute(
+        f"UPDATE {s}.ticket_view SET merged = merged || %s WHERE id = %s AND NOT merged @> %s",
+        (Jsonb([merged]), e.subject, Jsonb([{"id": merged["id"]}])),
+    )
+
+
 _HANDLERS = {
+    "hotro.ticket.priority_changed.v1": _priority_changed,
+    "hotro.ticket.corrected.v1": _corrected,
+    "hotro.ticket.merged.v1": _merged,
+    "hotro.ticket.merge_received.v1": _merge_received,
+    "hotro.ticket.commented.v1": search.commented,
     "hotro.ticket.monitoring_changed.v1": _monitoring_changed,
     "hotro.ticket.submitted.v1": _submitted,
     "hotro.ticket.routed.v1": _routed,
@@ -343,8 +438,21 @@ VIEW_COLUMNS = (
     "id, number, status, channel, subject, description, requester, unit_code, unit_kind,"
     " province, application, picked_application, group_code, type, priority, tier, owner,"
     " handler, first_handler, classification, parent, received_at, submitted_at, updated_at,"
-    " assignee, sla, cause, attachments, undeliverable, monitoring"
+    " assignee, sla, cause, attachments, undeliverable, monitoring, urgency, merged_into, merged"
 )
+
+
+#: Orders of a queue view (`sort=`); `sla` is what needs doing first: a missed target,
+#: then the next due time (paused clocks have none and come last), then priority.
+ORDERS = {
+    "sla": "breached DESC NULLS LAST, due_at ASC NULLS LAST, priority ASC NULLS LAST,"
+    " received_at ASC, number ASC",
+    "newest": "received_at DESC, number DESC",
+    "oldest": "received_at ASC, number ASC",
+    "due": "due_at ASC NULLS LAST, number ASC",
+    "priority": "priority ASC NULLS LAST, received_at DESC, number DESC",
+    "updated": "updated_at DESC NULLS LAST, number DESC",
+}
 
 
 class TicketQueries:
@@ -381,18 +489,27 @@ class TicketQueries:
         limit: int,
         offset: int,
         extra: list[str] | None = None,
+        order: str = "newest",
+        public_only: bool = False,
     ) -> tuple[list[dict[str, Any]], int]:
-        """`filters` maps a column (or "column <op>", e.g. "handler <>") to a value; `extra`
-        adds fixed SQL conditions written by the caller, never from user input."""
+        """`filters` maps a column (or "column <op>", e.g. "handler <>") to a value, or to a
+        list of values meaning "any of"; `extra` adds fixed SQL conditions written by the
+        caller, never from user input; `order` is a key of `ORDERS`; `q` matches words
+        (`ticket_search`), among what requesters may read when `public_only`."""
         clauses, params = ["number IS NOT NULL", *(extra or [])], []
         for column, value in filters.items():
-            if value is not None:
+            if value is None:
+                continue
+            if isinstance(value, list | tuple | set | frozenset):
+                clauses.append(f"{column} = ANY(%s)")
+                params.append(list(value))
+            else:
                 clauses.append(f"{column} %s" if " " in column else f"{column} = %s")
                 params.append(value)
-        if q:
-            for word in fold(q).split():
-                clauses.append("search LIKE %s")
-                params.append(f"%{word}%")
+        matching, words = search.condition(q, public_only)
+        if matching:
+            clauses.append(matching)
+            params.extend(words)
         where = " AND ".join(clauses)
         async with self.pool.connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
@@ -402,11 +519,23 @@ class TicketQueries:
             total: Any = await cur.fetchone()
             await cur.execute(
                 f"SELECT {VIEW_COLUMNS} FROM {self.s}.ticket_view WHERE {where}"
-                " ORDER BY received_at DESC, number DESC LIMIT %s OFFSET %s",
+                f" ORDER BY {ORDERS[order]} LIMIT %s OFFSET %s",
                 [*params, limit, offset],
             )
             rows = await cur.fetchall()
         return [dict(r) for r in rows], int(total["n"])
+
+    async def numbers_of(self, ticket_ids: set[str]) -> dict[str, str]:
+        """Each ticket's number, for messages that name tickets by id (people read numbers)."""
+        if not ticket_ids:
+            return {}
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                f"SELECT id::text, number FROM {self.s}.ticket_view"
+                " WHERE id::text = ANY(%s) AND number IS NOT NULL",
+                (sorted(ticket_ids),),
+            )
+            return {row[0]: row[1] for row in await cur.fetchall()}
 
     async def provinces_of(self, ticket_ids: set[str]) -> dict[str, str | None]:
         """Each ticket's province, for answers of other services that name tickets by id."""

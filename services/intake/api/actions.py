@@ -17,12 +17,15 @@ from urllib.parse import quote
 
 from eventsourcing.persistence import IntegrityError
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
+from libs.platform.errors import problem
 from services.intake.adapters.tokens import Principal
+from services.intake.api.canned import DeskDep, comment_text
 from services.intake.api.deps import CurrentUser, Services, get_services
 from services.intake.api.schemas import (
     CommentCreate,
+    CommentState,
     Resolution,
     StatusChange,
     TicketState,
@@ -30,7 +33,8 @@ from services.intake.api.schemas import (
 from services.intake.api.tickets import reachable_ticket, scope_of
 from services.intake.api.uploads import read_uploads
 from services.intake.domain.access import check_may
-from services.intake.domain.ticket import Ticket
+from services.intake.domain.ticket import REQUESTER_SIDE, Ticket
+from services.intake.service_layer.mail_standing import mail_refusal
 from services.intake.service_layer.ticket_changes import RETRIES, change, load
 
 router = APIRouter(prefix="/tickets", tags=["ticket actions"])
@@ -54,18 +58,26 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-@router.post("/{id_or_number}/comments", status_code=201, response_model=TicketState)
-async def add_comment(id_or_number: str, body: CommentCreate, svc: Svc, user: CurrentUser) -> Any:
-    """A public reply (mailed to the requester) or an internal note; a requester's reply to a
-    ticket waiting for them puts it back in progress."""
+@router.post("/{id_or_number}/comments", status_code=201, response_model=CommentState)
+async def add_comment(
+    id_or_number: str, body: CommentCreate, svc: Svc, user: CurrentUser, desk: DeskDep
+) -> Any:
+    """A public reply (mailed to the requester: `mailed` says whether it can be) or an internal
+    note; a requester's reply to a ticket waiting for them puts it back in progress."""
     role = "requester" if user.role == "requester" else user.role
-    return await _act(
+    text = await comment_text(svc, desk, user, id_or_number, body)
+    state = await _act(
         svc,
         user,
         id_or_number,
         f"comment_{body.visibility}",
-        lambda t: t.comment(user.name, role, body.visibility, body.body, _now()),
+        lambda t: t.comment(user.name, role, body.visibility, text, _now()),
     )
+    if body.visibility != "public" or role in REQUESTER_SIDE:
+        return CommentState(**state.model_dump())
+    ticket = await asyncio.to_thread(load, svc.app, uuid.UUID(state.id))
+    refused = await mail_refusal(svc.app, ticket.requester_email, ticket.undeliverable)
+    return CommentState(**state.model_dump(), mailed=refused is None, mail_refused=refused)
 
 
 @router.post("/{id_or_number}/start", response_model=TicketState)
@@ -83,7 +95,8 @@ async def start(
 async def wait_for_requester(
     id_or_number: str, svc: Svc, user: CurrentUser, body: StatusChange | None = None
 ) -> Any:
-    """→ waiting_requester: the SLA clock pauses until the requester answers."""
+    """→ waiting_requester: `reason` is the question mailed to the requester; the SLA clock
+    pauses until they answer."""
     reason = body.reason if body else ""
     return await _act(
         svc, user, id_or_number, "wait", lambda t: t.wait_for_requester(user.name, _now(), reason)
@@ -189,9 +202,12 @@ async def download_attachment(
     )
     data = await svc.blobs.get(found["sha256"]) if found and found.get("stored") else None
     if found is None or data is None:
-        return JSONResponse(
-            {"error": "not_found", "detail": [{"field": "attachment_id", "msg": "no such file"}]},
-            status_code=404,
+        return problem(
+            404,
+            "not_found",
+            ("path", "attachment_id"),
+            f"Yêu cầu {row['number']} không có tệp {attachment_id}. / "
+            f"Ticket {row['number']} has no file {attachment_id}.",
         )
     return Response(
         data,

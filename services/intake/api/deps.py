@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -18,6 +18,7 @@ from services.intake.adapters.tokens import Principal, TokenStore
 from services.intake.api.errors import FieldError
 from services.intake.domain.tokens import refusal, status_of
 from services.intake.service_layer.mail_intake import MailIntake
+from services.intake.service_layer.requesters import request_day
 from services.intake.service_layer.submissions import Submissions
 
 
@@ -79,7 +80,16 @@ async def _authenticate(request: Request) -> Authentication | None:
     why = refusal(record, now)
     if why is not None:
         return Authentication(None, status_of(record, now), why)
-    return Authentication(record.principal)
+    return Authentication(in_force(record.principal, get_services(request).catalog))
+
+
+def in_force(principal: Principal, catalog: Catalog) -> Principal:
+    """A province_it token issued for a province absorbed in 2025 acts for its successor (the
+    tickets filed from then carry the new code); a current code is left as it is."""
+    if principal.province is None:
+        return principal
+    current = catalog.as_of(request_day(None)).province_code(principal.province)
+    return principal if current == principal.province else replace(principal, province=current)
 
 
 async def optional_user(request: Request) -> Principal | None:

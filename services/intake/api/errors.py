@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from libs.platform.errors import ApiError, issue, problem
+from libs.platform.errors import install_error_handlers as install_platform_handlers
 from services.intake.domain.access import Forbidden
 from services.intake.domain.attachments import AttachmentRefused
 from services.intake.domain.inbound_mail import NotADeadLetter
@@ -16,39 +17,22 @@ from services.intake.domain.ticket import TicketClosed
 from services.intake.service_layer.ticket_changes import TicketNotFound
 
 
-class FieldError(Exception):
+class FieldError(ApiError):
     """A request that is well-formed but names something the catalog does not know."""
-
-    def __init__(
-        self, loc: tuple[str, ...], reason: str, status: int = 422, kind: str = "invalid"
-    ) -> None:
-        super().__init__(reason)
-        self.loc = loc
-        self.reason = reason
-        self.status = status
-        self.kind = kind
 
 
 def _issue(loc: tuple[Any, ...], reason: str, kind: str) -> dict[str, Any]:
-    field = ".".join(str(p) for p in loc if p not in ("body", "query", "path", "header"))
-    return {"loc": list(loc), "field": field or "body", "msg": reason, "type": kind}
+    return issue(loc, reason, kind)
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
-        issues = [
-            _issue(tuple(e.get("loc", ())), e.get("msg", "invalid"), e.get("type", "invalid"))
-            for e in error.errors()
-        ]
-        return JSONResponse({"error": "validation_failed", "detail": issues}, status_code=422)
+    """The suite's one shape (libs/platform/errors.py), plus intake's domain refusals."""
+    install_platform_handlers(app)
 
     @app.exception_handler(FieldError)
     async def field_error(_: Request, error: FieldError) -> JSONResponse:
-        return JSONResponse(
-            {"error": error.kind, "detail": [_issue(error.loc, error.reason, error.kind)]},
-            status_code=error.status,
-        )
+        # Registered by name: the console's page handlers look FieldError up by its type.
+        return problem(error.status, error.kind, error.loc, error.reason)
 
     install_domain_error_handlers(app)
 

@@ -17,6 +17,7 @@ from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, Response
 
 from libs.platform.caller import ASSERTION_HEADER, Caller, sign_call
+from libs.platform.errors import normalised, problem
 from libs.platform.settings import DEFAULT_PORTS
 from services.intake.adapters.tokens import Principal
 
@@ -34,9 +35,7 @@ def service_url(service: str) -> str:
 
 
 def _problem(error: str, service: str, msg: str, status: int) -> JSONResponse:
-    return JSONResponse(
-        {"error": error, "detail": [{"field": service, "msg": msg}]}, status_code=status
-    )
+    return problem(status, error, service, msg)
 
 
 @dataclass
@@ -107,9 +106,13 @@ class InternalCalls:
         if isinstance(response, JSONResponse):
             return response
         try:
-            return JSONResponse(response.json(), status_code=response.status_code)
+            body = response.json()
         except ValueError:
             return _problem(f"{service}_error", service, response.text, 502)
+        if response.status_code >= 400:
+            # One error shape whatever the service behind wrote (issue 13).
+            body = normalised(body)
+        return JSONResponse(body, status_code=response.status_code)
 
     async def call_raw(
         self,

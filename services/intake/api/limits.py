@@ -2,8 +2,10 @@
 per-address rate limits of every unauthenticated request (429 with Retry-After).
 
 Sizes are settings: `HOTRO_MAX_BODY_BYTES` for JSON (1 MiB), `HOTRO_MAX_UPLOAD_BYTES` for
-files and raw mail (30 MiB). A body without Content-Length (chunked) is counted as it streams
-in and refused with the same 413 the moment it passes the limit.
+files (30 MiB), and for a raw message on the mail gateway, whatever its Content-Type, the limit
+of every mail path, `HOTRO_MAX_MAIL_BYTES` (25 MiB; SMTP and IMAP keep to it too). A body
+without Content-Length (chunked) is counted as it streams in and refused with the same 413 the
+moment it passes the limit.
 
 Rates are settings too: `HOTRO_RATE_<RULE>=PER_MINUTE/BURST` (or `0`, no limit) for each rule
 of `PUBLIC_RULES`; `HOTRO_AUTH_MAX_FAILURES` unknown tokens within `HOTRO_AUTH_FAILURE_WINDOW_S`
@@ -29,8 +31,9 @@ from fastapi.responses import JSONResponse
 from prometheus_client import Counter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from libs.platform.errors import problem
 from libs.platform.settings import SettingError
-from services.intake.api.deps import GUESSES, authenticate
+from services.intake.api.deps import AUTH_STATE, GUESSES, Authentication, authenticate
 from services.intake.domain.lockout import FailureLockout
 from services.intake.domain.rate_limit import (
     RateLimiter,
@@ -39,6 +42,7 @@ from services.intake.domain.rate_limit import (
     parse_rate,
     rule_for,
 )
+from services.intake.service_layer.mail_intake import MAX_MAIL_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -74,14 +78,19 @@ _CONTROL = re.compile(rb"[\x00-\x1f\x7f]")
 def refusal(status: int, error: str, field: str, msg: str, **headers: str) -> JSONResponse:
     """An answer given before any route runs, in the gateway's error shape."""
     REFUSED.labels(error).inc()
-    return JSONResponse(
-        {"error": error, "detail": [{"field": field, "msg": msg}]},
-        status_code=status,
-        headers=headers or None,
+    return problem(status, error, field, msg, headers=headers or None)
+
+
+def _is_mail_path(path: str) -> bool:
+    """The HTTP mail gateway and a corrected dead letter: raw messages, whatever the type."""
+    return path == "/api/v1/inbound/email" or (
+        path.startswith("/api/v1/inbound/messages/") and path.endswith("/correct")
     )
 
 
 def _limit_for(scope: Scope) -> int:
+    if _is_mail_path(scope.get("path", "")):
+        return MAX_MAIL_BYTES
     headers = dict(scope.get("headers") or [])
     content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
     return MAX_UPLOAD_BYTES if content_type.startswith(UPLOAD_TYPES) else MAX_BODY_BYTES
@@ -220,6 +229,8 @@ class RequestLimits:
     async def _refusal(self, scope: Scope) -> JSONResponse | None:
         now, address = self.clock(), client_address(scope)
         request = Request(scope)
+        if "authorization" not in request.headers and await _known_caller(request):
+            return None  # a bearer token, even beside a cookie, goes through the lockout
         if "authorization" in request.headers:
             wait = self.lockout.locked_for(address, now)
             if wait:
@@ -243,6 +254,19 @@ class RequestLimits:
             f"Too many requests from this address ({rule.name}); retry in {int(wait)} s.",
             **{"Retry-After": str(int(wait))},
         )
+
+
+async def _known_caller(request: Request) -> bool:
+    """Signed-in console browsing is not the anonymous public's: a live console session
+    (its cookie, checked by the console's `app.state.console_principal`), or the console's
+    in-process call to the API on that session's behalf (the caller already proven and kept
+    where `authenticate` keeps it), passes like a valid token. A made-up cookie finds no
+    session and takes from the public budget as before."""
+    known = (request.scope.get("state") or {}).get(AUTH_STATE)
+    if isinstance(known, Authentication) and known.principal is not None:
+        return True
+    lookup = getattr(request.app.state, "console_principal", None)
+    return lookup is not None and await lookup(request) is not None
 
 
 def _locked(wait: float) -> JSONResponse:

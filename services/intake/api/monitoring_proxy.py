@@ -13,8 +13,8 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 
+from libs.platform.errors import problem
 from services.intake.api.deps import CurrentUser
 from services.intake.api.internal_calls import Internal
 
@@ -23,12 +23,12 @@ router = APIRouter(tags=["monitoring"])
 
 async def _forward(internal: Internal, user: CurrentUser, request: Request, path: str) -> Any:
     if user.role == "requester":
-        return JSONResponse(
-            {
-                "error": "forbidden",
-                "detail": [{"field": "Authorization", "msg": "monitoring is for staff"}],
-            },
-            status_code=403,
+        return problem(
+            403,
+            "forbidden",
+            ("header", "Authorization"),
+            "Giám sát dành cho cán bộ hỗ trợ, không dành cho người yêu cầu. / "
+            "Monitoring is for the desk's staff, not for requesters.",
         )
     return await internal.call(
         "monitoring",

@@ -1,19 +1,41 @@
 """`GET /api/v1/reports/{weekly,monthly,quarterly}` on the gateway: forwarded to reporting,
 which owns the read models (rule 3) and decides who sees what (province IT staff their own
 province, 403 for roles without reports). JSON, CSV, XLSX and HTML pass through as they are
-(`call_raw`), with their content type and download name."""
+(`call_raw`), with their content type and download name. Rebuilding a projection from the log
+(admins) and following its progress go to reporting too, which runs the rebuild."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
 from services.intake.api.deps import CurrentUser
 from services.intake.api.internal_calls import Internal
 
 router = APIRouter(prefix="/reports", tags=["reports"])
+
+
+class RebuildCreate(BaseModel):
+    projection: str = Field(description="tickets, status_changes, sla_clocks, ladder_moves, …")
+
+
+@router.post("/rebuild", status_code=202)
+async def start_rebuild(body: RebuildCreate, internal: Internal, user: CurrentUser) -> Any:
+    """(admin) Rebuild a projection from the log beside the live one, then swap it in:
+    `202 {id}`; 409 while one of the same projection is under way."""
+    return await internal.call(
+        "reporting", user, "POST", "/reports/rebuild", json=body.model_dump()
+    )
+
+
+@router.get("/rebuild/{rebuild_id}")
+async def rebuild_progress(rebuild_id: str, internal: Internal, user: CurrentUser) -> Any:
+    """A rebuild's progress: `{state, events_done, events_total, percent, rate_per_s,
+    seconds_left, started_at, finished_at, error?}`."""
+    return await internal.call("reporting", user, "GET", f"/reports/rebuild/{rebuild_id}")
 
 
 @router.get("/{kind}")

@@ -11,11 +11,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
-from fastapi.responses import JSONResponse
 
 from services.intake.adapters.tokens import Principal
 from services.intake.api.deps import CurrentUser, Services, get_services
+from services.intake.api.errors import FieldError
 from services.intake.api.internal_calls import Internal
+from services.intake.api.numbered import numbered
 from services.intake.api.tickets import STAFF_ROLES, _visible, reachable_ticket
 from services.intake.domain.access import check_role
 
@@ -23,11 +24,8 @@ router = APIRouter(tags=["routing"])
 Svc = Annotated[Services, Depends(get_services)]
 
 
-def _not_found(field: str, what: str) -> JSONResponse:
-    return JSONResponse(
-        {"error": "not_found", "detail": [{"field": field, "msg": f"no ticket {what}"}]},
-        status_code=404,
-    )
+#: Statuses in which an outage still takes new reports (routing refuses others with 409).
+OPEN = frozenset({"new", "routed", "in_progress", "waiting_requester", "reopened"})
 
 
 async def _ticket_id(svc: Services, user: Principal, id_or_number: str) -> str:
@@ -36,9 +34,30 @@ async def _ticket_id(svc: Services, user: Principal, id_or_number: str) -> str:
     return str((await reachable_ticket(svc, user, id_or_number))["id"])
 
 
-async def _parent_id(svc: Services, user: Principal, id_or_number: str) -> str | None:
-    row = await svc.queries.one(id_or_number)
-    return str(row["id"]) if row is not None and _visible(user, row) else None
+async def _parent_id(svc: Services, user: Principal, id_or_number: str) -> str:
+    """The outage to link to, by id or number. Province staff may link their report to
+    another province's *open incident* (an outage is everyone's: routing links across
+    provinces by itself), not to any other ticket of another province."""
+    row = await svc.queries.one(id_or_number.strip()) if id_or_number.strip() else None
+    if row is None or (user.role == "requester" and not _visible(user, row)):
+        raise FieldError(
+            ("body", "parent"),
+            f"Không có yêu cầu {id_or_number or '(trống)'} để liên kết. / "
+            f"There is no ticket {id_or_number or '(none given)'} to link to.",
+            status=404,
+            kind="not_found",
+        )
+    if _visible(user, row) or (row.get("type") == "incident" and row.get("status") in OPEN):
+        return str(row["id"])
+    raise FieldError(
+        ("body", "parent"),
+        f"Yêu cầu {row['number']} thuộc tỉnh khác và không phải sự cố đang mở; chỉ có thể liên"
+        " kết với sự cố đang mở của tỉnh khác. / "
+        f"Ticket {row['number']} is another province's and not an open incident; a report can"
+        " be linked to another province's open incident only.",
+        status=403,
+        kind="forbidden",
+    )
 
 
 @router.post("/routing/preview")
@@ -70,9 +89,10 @@ async def reclassify(
 ) -> Any:
     """Correct the ticket's group, type or application (operators only)."""
     ticket_id = await _ticket_id(svc, user, id_or_number)
-    return await internal.call(
+    answer = await internal.call(
         "routing", user, "POST", f"/tickets/{ticket_id}/reclassify", json=body
     )
+    return await numbered(svc.queries, answer)
 
 
 @router.post("/tickets/{id_or_number}/parent")
@@ -85,14 +105,12 @@ async def link(
 ) -> Any:
     """Link the ticket to the outage's first report `parent` (it becomes a child)."""
     ticket_id = await _ticket_id(svc, user, id_or_number)
-    parent = str(body.get("parent") or body.get("parent_id") or "")
-    parent_id = await _parent_id(svc, user, parent) if parent else None
-    if parent_id is None:
-        return _not_found("parent", parent or "(none given)")
+    parent_id = await _parent_id(svc, user, str(body.get("parent") or body.get("parent_id") or ""))
     forwarded = {"parent_id": parent_id, "reason": body.get("reason", "")}
-    return await internal.call(
+    answer = await internal.call(
         "routing", user, "POST", f"/tickets/{ticket_id}/parent", json=forwarded
     )
+    return await numbered(svc.queries, answer)
 
 
 @router.delete("/tickets/{id_or_number}/parent")
@@ -105,9 +123,10 @@ async def unlink(
 ) -> Any:
     """Take the ticket out of the outage it was linked to."""
     ticket_id = await _ticket_id(svc, user, id_or_number)
-    return await internal.call(
+    answer = await internal.call(
         "routing", user, "DELETE", f"/tickets/{ticket_id}/parent", json={"reason": reason}
     )
+    return await numbered(svc.queries, answer)
 
 
 @router.get("/routing/model")

@@ -79,8 +79,14 @@ class TicketCreate(_Input):
     application_code: str | None = Field(default=None, max_length=32)
     subject: Subject
     description: str = Field(default="", max_length=MAX_DESCRIPTION)
-    priority: Priority = "P3"
+    #: The desk's roles state a priority; anyone else's is read as their urgency (issue 13).
+    priority: Priority | None = None
+    #: How urgent it is for the requester (catalog/priority.yaml `urgencies`).
+    urgency: str | None = Field(default=None, max_length=20)
     received_at: AwareDatetime | None = None
+    #: The knowledge base's session of the form that showed suggestions (deflection, SPEC §6b).
+    kb_session: str | None = Field(default=None, min_length=8, max_length=100,
+                                   pattern=r"^[A-Za-z0-9_-]+$")  # fmt: skip
 
 
 class TicketCreated(BaseModel):
@@ -121,6 +127,11 @@ class TicketPublic(BaseModel):
     cause: str | None = None
     #: A monitoring ticket's incident: {check_id, down_since, recovered_at, outage_minutes, …}.
     monitoring: dict[str, Any] | None = None
+    #: The requester's urgency; `priority` is the desk's decision (issue 13).
+    urgency: str | None = None
+    #: Closed into another ticket: {id, number, at}; `merged` lists those closed into this one.
+    merged_into: dict[str, Any] | None = None
+    merged: list[dict[str, Any]] = []
     history: list[dict[str, Any]] = []
 
 
@@ -140,16 +151,20 @@ Cause = Literal[
 
 
 class CommentCreate(_Input):
-    model_config = ConfigDict(extra="forbid")
-    body: str = Field(min_length=1, max_length=MAX_DESCRIPTION)
-    visibility: Literal["public", "internal"] = "public"
+    """`body`, or a canned reply (`canned_reply` id, rendered by the server with the ticket's
+    values and `values` for the template's own placeholders), or both (the body follows)."""
 
-    @field_validator("body")
-    @classmethod
-    def body_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("body must not be blank")
-        return value
+    model_config = ConfigDict(extra="forbid")
+    body: str = Field(default="", max_length=MAX_DESCRIPTION)
+    visibility: Literal["public", "internal"] = "public"
+    canned_reply: str | None = Field(default=None, min_length=1, max_length=80)
+    values: dict[str, str] = Field(default_factory=dict, max_length=20)
+
+    @model_validator(mode="after")
+    def body_not_blank(self) -> CommentCreate:
+        if not self.body.strip() and not self.canned_reply:
+            raise ValueError("body must not be blank (or name a canned_reply)")
+        return self
 
 
 class StatusChange(_Input):
@@ -169,6 +184,15 @@ class TicketState(BaseModel):
     status: str
 
 
+class CommentState(TicketState):
+    """A comment's answer; a public reply of the desk also says whether it is mailed."""
+
+    #: True: the requester is mailed the reply; False: it cannot be (`mail_refused` says why);
+    #: None: nothing is mailed for this comment (an internal note, the requester's own).
+    mailed: bool | None = None
+    mail_refused: str | None = None
+
+
 # --- channels ------------------------------------------------------------------------------
 
 
@@ -181,12 +205,14 @@ class PhoneCallCreate(_Input):
     subject: Subject
     notes: str = Field(default="", max_length=MAX_DESCRIPTION)
     application_code: str | None = Field(default=None, max_length=32)
-    priority: Priority = "P3"
+    #: The operator may state the priority; without it the matrix decides from `urgency`.
+    priority: Priority | None = None
+    urgency: str | None = Field(default=None, max_length=20)
     called_at: AwareDatetime | None = None
 
 
 class InboundOutcome(BaseModel):
-    outcome: Literal["ticket", "comment", "held", "ignored", "dead_letter"]
+    outcome: Literal["ticket", "comment", "held", "ignored", "dead_letter", "dismissed"]
     mail_id: str
     reason: str
     ticket_id: str | None = None

@@ -18,13 +18,28 @@ from libs.platform.eventstore import derived_id
 from services.intake.adapters.tokens import Principal
 from services.intake.api.deps import CurrentUser, OptionalUser, Services, get_services
 from services.intake.api.errors import FieldError
+from services.intake.api.priority_input import priority_of_submission
+from services.intake.api.query import StrictQuery
+from services.intake.api.queue_filters import (
+    SORT_HELP,
+    QueueWhere,
+    SortOrder,
+    TicketFilters,
+    queue_where,
+    ticket_filters,
+)
 from services.intake.api.requester_view import RequesterTicket, RequesterTickets, for_requester
 from services.intake.api.schemas import TicketCreate, TicketCreated, TicketPublic, TicketsPublic
 from services.intake.api.uploads import read_uploads, ticket_request_body
 from services.intake.domain.access import ROLES, TicketScope, can_read
 from services.intake.domain.numbers import is_ticket_number
 from services.intake.domain.ticket import Ticket
-from services.intake.service_layer.requesters import RequesterProblem, resolve_requester
+from services.intake.service_layer.requesters import (
+    RequesterProblem,
+    note_remapped,
+    request_day,
+    resolve_requester,
+)
 from services.intake.service_layer.submissions import IncomingFile, NewTicket
 from services.intake.service_layer.ticket_changes import TicketNotFound
 
@@ -45,15 +60,42 @@ def check_application(svc: Services, code: str | None) -> str | None:
 
 
 async def requester_of(
-    svc: Services, given: dict[str, Any], loc: tuple[str, ...]
-) -> tuple[dict[str, Any], str | None, str | None]:
+    svc: Services, given: dict[str, Any], loc: tuple[str, ...], at: datetime | None = None
+) -> tuple[dict[str, Any], str | None, str | None, tuple[str, ...]]:
+    """The requester read in the organisation of the day `at` (received_at, else now), and
+    the notes on what was mapped from an older one (`note_remapped` puts them on the ticket)."""
     try:
-        found = await resolve_requester(given, svc.directory, svc.catalog)
+        found = await resolve_requester(given, svc.directory, svc.catalog, request_day(at))
     except RequesterProblem as problem:
         raise FieldError(
-            (*loc, *problem.field.split(".")), problem.reason, kind="unknown_code"
+            (*loc, *problem.field.split(".")), requester_reason(problem), kind="unknown_code"
         ) from problem
-    return found.requester, found.unit_kind, found.province
+    return found.requester, found.unit_kind, found.province, found.notes
+
+
+#: What to tell a submitter about each requester field, Vietnamese first; where to look it up.
+_REQUESTER_HELP = {
+    "unit_code": (
+        "Mã đơn vị không có trong danh mục; tra cứu mã ở /api/v1/catalog/units?q=<tên đơn vị>.",
+        "the unit codes are listed at /api/v1/catalog/units (search with ?q=<unit name>)",
+    ),
+    "unit.province": (
+        "Tỉnh không có trong danh mục; xem /api/v1/catalog/provinces.",
+        "the provinces are listed at /api/v1/catalog/provinces",
+    ),
+    "unit.kind": (
+        "Loại đơn vị không hợp lệ.",
+        "kinds: kbnn_central, kbnn_province, kbnn_district, finance_agency, budget_unit, ministry",
+    ),
+    "name": ("Cần họ tên người yêu cầu.", "give the requester's name"),
+}
+
+
+def requester_reason(problem: RequesterProblem) -> str:
+    """The requester refusal as whole sentences in both languages, saying where to look."""
+    vi, hint = _REQUESTER_HELP.get(problem.field, ("Thông tin người yêu cầu chưa đúng.", ""))
+    english = problem.reason[:1].upper() + problem.reason[1:]
+    return f"{vi} / {english}" + (f"; {hint}." if hint else ".")
 
 
 @router.post(
@@ -101,7 +143,12 @@ async def submit_ticket(
             )
         given["email"] = user.email
     application = check_application(svc, body.application_code)
-    requester, unit_kind, unit_province = await requester_of(svc, given, ("body", "requester"))
+    priority, urgency, basis = priority_of_submission(
+        request, user, body.priority, body.urgency, application
+    )
+    requester, unit_kind, unit_province, notes = await requester_of(
+        svc, given, ("body", "requester"), body.received_at
+    )
     svc.submissions.check_files(files)
     submission = {
         "subject": body.subject,
@@ -125,12 +172,16 @@ async def submit_ticket(
             description=body.description,
             received_at=received_at,
             application_code=application,
-            priority=body.priority,
+            priority=priority,
+            urgency=urgency,
+            priority_basis=basis,
+            kb_session=body.kb_session,
             unit_kind=unit_kind,
             unit_province=unit_province,
             submitted_by=user.name if user else "public",
         ),
     )
+    note_remapped(ticket, notes, received_at)
     await svc.submissions.attach(ticket, files, "web", received_at)
     try:
         await svc.submissions.save(ticket)
@@ -277,34 +328,42 @@ async def _from_event_store(svc: Services, id_or_number: str) -> dict[str, Any] 
 async def list_tickets(
     svc: Svc,
     user: CurrentUser,
-    status: Annotated[str | None, Query(max_length=40)] = None,
-    group: Annotated[str | None, Query(max_length=40)] = None,
-    tier: Annotated[str | None, Query(max_length=10)] = None,
-    province: Annotated[str | None, Query(max_length=40)] = None,
-    unit: Annotated[str | None, Query(max_length=64)] = None,
-    application: Annotated[str | None, Query(max_length=32)] = None,
-    channel: Annotated[str | None, Query(max_length=20)] = None,
-    parent: uuid.UUID | None = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    _strict: StrictQuery,
+    filters: Annotated[TicketFilters, Depends(ticket_filters)],
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    sort: Annotated[SortOrder, Query(description=SORT_HELP)] = "newest",
 ) -> Any:
-    """Queue views, paged, newest first; `q` searches subject and description, ignoring case
-    and diacritics ("tabmis khong dang nhap duoc" finds "TABMIS không đăng nhập được").
-    Province staff see their province only (another `province` is 403); a requester sees
-    their own tickets, as `RequesterTickets`."""
-    filters: dict[str, Any] = {
-        "status": status,
-        "group_code": group,
-        "tier": tier,
-        "province": province,
-        "unit_code": unit,
-        "application": application,
-        "channel": channel,
-        "parent": parent,
-    }
+    """Queue views, paged, newest first (`sort=sla`: breached first, then the next due
+    time, then priority). Every filter may be repeated ("any of"); codes ignore case; an
+    unknown parameter or value is 422. `q` matches whole words of the number, subject,
+    description, requester's name and e-mail, comments and resolution notes, ignoring case
+    and diacritics. Province staff see their province only (another `province` is 403); a
+    requester sees their own tickets, as `RequesterTickets`."""
+    where = await scoped_where(svc, user, filters)
+    rows, total = await svc.queries.page(
+        where.columns,
+        filters.q,
+        limit,
+        offset,
+        extra=where.extra,
+        order=sort,
+        public_only=user.role == "requester",
+    )
+    if user.role == "requester":
+        mine = [for_requester(r, svc.catalog) for r in rows]
+        return RequesterTickets(data=mine, count=total, limit=limit, offset=offset)
+    return TicketsPublic(data=[_public(r) for r in rows], count=total, limit=limit, offset=offset)
+
+
+async def scoped_where(svc: Services, user: Principal, filters: TicketFilters) -> QueueWhere:
+    """The filters as view columns, narrowed to what the caller may read (SPEC §8)."""
+    where = queue_where(filters, svc.catalog)
+    if filters.parent:
+        where.columns["parent"] = await _parent_of(svc, user, filters.parent)
     if user.role == "province_it":
-        if province is not None and province.strip().upper() != (user.province or "").upper():
+        asked = where.columns.get("province") or []
+        if any(p != user.province for p in asked):
             raise FieldError(
                 ("query", "province"),
                 f"Cán bộ tỉnh {user.province} chỉ xem được yêu cầu của tỉnh mình. / "
@@ -312,14 +371,21 @@ async def list_tickets(
                 status=403,
                 kind="forbidden",
             )
-        filters["province"] = user.province or ""
+        where.columns["province"] = user.province or ""
     if user.role == "requester":
-        filters["lower(requester->>'email')"] = (user.email or "").lower()
-    rows, total = await svc.queries.page(filters, q, limit, offset)
-    if user.role == "requester":
-        mine = [for_requester(r, svc.catalog) for r in rows]
-        return RequesterTickets(data=mine, count=total, limit=limit, offset=offset)
-    return TicketsPublic(data=[_public(r) for r in rows], count=total, limit=limit, offset=offset)
+        where.columns["lower(requester->>'email')"] = (user.email or "").lower()
+    return where
+
+
+async def _parent_of(svc: Services, user: Principal, given: str) -> str:
+    """`parent=` by id or number; a ticket that is not there is a 422 naming it."""
+    row = await svc.queries.one(given.strip())
+    if row is None:
+        raise FieldError(
+            ("query", "parent"),
+            f"Không có yêu cầu {given}. / There is no ticket {given} to list the children of.",
+        )
+    return str(row["id"])
 
 
 # --- tickets named in other services' answers (known errors, the proposals digest) ----------

@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from services.intake.adapters.tokens import Principal
 from services.intake.api.deps import CurrentUser, Services, get_services
 from services.intake.api.errors import FieldError
+from services.intake.api.query import StrictQuery
 from services.intake.api.schemas import Role, _Input
 from services.intake.domain.access import check_role
 from services.intake.domain.tokens import ExpiryRefused, TokenRecord, TokenStatus, status_of
@@ -95,6 +96,7 @@ async def issue_token(body: TokenCreate, svc: Svc, user: CurrentUser) -> TokenIs
 async def list_tokens(
     svc: Svc,
     user: CurrentUser,
+    _strict: StrictQuery,
     role: Role | None = None,
     status: TokenStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

@@ -83,30 +83,73 @@ def check_may(caller: Principal, action: str, ticket: TicketScope) -> None:
     if role == "requester":
         if action in REQUESTER_ACTIONS and is_own(caller, ticket):
             return
+        vi, en = action_words(action)
         raise Forbidden(
-            "Người yêu cầu chỉ được trả lời, đính kèm, mở lại hoặc đóng yêu cầu của mình. / "
-            f"A requester may not {action} here."
+            f"Người yêu cầu không được {vi} ở đây; người yêu cầu chỉ được trả lời công khai, "
+            "đính kèm tệp, mở lại hoặc đóng yêu cầu của chính mình. / "
+            f"A requester may not {en} here; requesters may reply in public, attach files, "
+            "reopen or close their own tickets."
         )
     if role == "province_it":
         if caller.province is not None and caller.province == ticket.province:
             return
         raise Forbidden(
-            "Yêu cầu thuộc tỉnh khác. / This ticket belongs to another province's queue."
+            f"Yêu cầu thuộc hàng đợi của tỉnh khác; cán bộ tỉnh {caller.province} chỉ xử lý "
+            "yêu cầu của tỉnh mình. / This ticket belongs to another province's queue; "
+            f"province staff of {caller.province} act on their own province's tickets only."
         )
     if role in ("group_agent", "group_lead"):
         if caller.group == "SERVICE_DESK" or (caller.group and caller.group == ticket.group):
             return
         raise Forbidden(
-            f"Yêu cầu không thuộc nhóm {caller.group}. / The ticket is not in your group's queue."
+            f"Yêu cầu không thuộc hàng đợi của nhóm {caller.group}. / "
+            f"The ticket is not in the queue of group {caller.group}."
         )
     if role == "specialist" and action in SPECIALIST_ACTIONS:
         return
-    raise Forbidden(f"Vai trò {role} không được phép. / Role {role} may not {action}.")
+    vi, en = action_words(action)
+    raise Forbidden(
+        f"Vai trò {ROLE_NAMES_VI.get(role, role)} không được {vi}. / The {role} role may not {en}."
+    )
 
 
 def check_role(caller: Principal, allowed: frozenset[str] | set[str], what: str) -> None:
     """For actions that are not about one ticket (imports, tokens, raw mail)."""
     if caller.role not in allowed:
+        vi, _, en = what.partition(" / ")
+        role = caller.role
         raise Forbidden(
-            f"Vai trò {caller.role} không được phép {what}. / Role {caller.role} may not {what}."
+            f"Vai trò {ROLE_NAMES_VI.get(role, role)} không được {vi}. / "
+            f"The {role} role may not {en or vi}."
         )
+
+
+#: How a refusal names an action: Vietnamese, then English (never the internal name).
+ACTION_WORDS = {
+    "comment_public": ("trả lời công khai", "reply in public"),
+    "comment_internal": ("ghi chú nội bộ", "write internal notes"),
+    "attach": ("đính kèm tệp", "attach files"),
+    "start": ("bắt đầu xử lý", "start work on the ticket"),
+    "wait": ("chuyển sang chờ người yêu cầu", "set the ticket waiting for the requester"),
+    "resume": ("tiếp tục xử lý", "resume work on the ticket"),
+    "resolve": ("giải quyết yêu cầu", "resolve the ticket"),
+    "reopen": ("mở lại yêu cầu", "reopen the ticket"),
+    "close": ("đóng yêu cầu", "close the ticket"),
+    "priority": ("đổi mức ưu tiên", "change the priority"),
+    "edit": ("sửa thông tin yêu cầu", "edit the ticket"),
+    "merge": ("gộp yêu cầu", "merge tickets"),
+}
+ROLE_NAMES_VI = {
+    "requester": "người yêu cầu",
+    "province_it": "cán bộ tin học tỉnh",
+    "group_agent": "cán bộ nhóm hỗ trợ",
+    "group_lead": "trưởng nhóm hỗ trợ",
+    "specialist": "chuyên viên phòng chuyên môn",
+    "analyst": "phân tích viên",
+    "integration": "tích hợp",
+    "admin": "quản trị",
+}
+
+
+def action_words(action: str) -> tuple[str, str]:
+    return ACTION_WORDS.get(action, ("thực hiện thao tác này", "do this"))

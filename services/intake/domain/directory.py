@@ -3,9 +3,14 @@
 Two formats, as an LDAP export or a spreadsheet gives them:
 - CSV with a header: `name,email,phone,unit_code` and, for a unit outside the catalog,
   `unit_kind,unit_province,unit_name`;
-- JSON lines: `{"name", "email", "phone"?, "unit_code"}` or `{"unit": {kind, province, name}}`.
+- JSON lines: `{"name", "email", "phone"?, "unit_code"}` or `{"unit": {kind, province, name}}`;
+  or the same objects as one JSON array (entry *n* is reported as line *n*).
 Each line becomes an entry or a rejection naming the line and the reason; one bad line never
 spoils the others (an import of 15,000 users should not fail on one typo).
+
+The directory describes people as they are now: given the import's day (`on`), a unit code of
+the 2023 organisation is stored as its successor and a province absorbed in 2025 (by code or
+name, "Hà Giang") as the province it merged into; `DirectoryEntry.notes` says what was mapped.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import io
 import json
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from libs.catalog.model import Catalog
@@ -36,6 +42,8 @@ class DirectoryEntry:
     unit: dict[str, str | None] | None
     unit_kind: str
     province: str | None
+    #: What was mapped from an older organisation (a 2023 unit code, an absorbed province).
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -44,10 +52,18 @@ class Rejected:
     reason: str
 
 
-def parse_directory(text: str, catalog: Catalog) -> tuple[list[DirectoryEntry], list[Rejected]]:
-    """Entries and rejections of a CSV or JSON-lines file (the format is recognised)."""
+def parse_directory(
+    text: str, catalog: Catalog, on: date | None = None
+) -> tuple[list[DirectoryEntry], list[Rejected]]:
+    """Entries and rejections of a CSV or JSON-lines file (the format is recognised); with
+    `on`, old codes are mapped to the organisation in force that day."""
     stripped = text.lstrip("\ufeff").lstrip()
-    rows = _json_lines(stripped) if stripped.startswith("{") else _csv_rows(stripped)
+    if stripped.startswith("["):
+        rows = _json_array(stripped)
+    elif stripped.startswith("{"):
+        rows = _json_lines(stripped)
+    else:
+        rows = _csv_rows(stripped)
     entries: list[DirectoryEntry] = []
     rejected: list[Rejected] = []
     first_line: dict[str, int] = {}
@@ -56,7 +72,7 @@ def parse_directory(text: str, catalog: Catalog) -> tuple[list[DirectoryEntry], 
             rejected.append(Rejected(line, row))
             continue
         try:
-            entry = directory_entry(row, catalog)
+            entry = directory_entry(row, catalog, on)
         except ValueError as error:
             rejected.append(Rejected(line, str(error)))
             continue
@@ -70,7 +86,9 @@ def parse_directory(text: str, catalog: Catalog) -> tuple[list[DirectoryEntry], 
     return entries, rejected
 
 
-def directory_entry(row: dict[str, Any], catalog: Catalog) -> DirectoryEntry:
+def directory_entry(
+    row: dict[str, Any], catalog: Catalog, on: date | None = None
+) -> DirectoryEntry:
     """One validated entry; ValueError names the field and the reason."""
     email = _text(row.get("email")).lower()
     if not _EMAIL.match(email):
@@ -88,7 +106,7 @@ def directory_entry(row: dict[str, Any], catalog: Catalog) -> DirectoryEntry:
     if not unit_code and not declared:
         raise ValueError("unit_code: give a unit code or a declared unit {kind, province, name}")
     try:
-        unit = resolve_requester_unit(catalog, unit_code=unit_code, declared=declared)
+        unit = resolve_requester_unit(catalog, unit_code=unit_code, declared=declared, on=on)
     except UnknownUnit as error:
         raise ValueError(f"{error.field}: {error.reason}") from error
     cleaned = (
@@ -96,7 +114,9 @@ def directory_entry(row: dict[str, Any], catalog: Catalog) -> DirectoryEntry:
         if declared
         else None
     )
-    return DirectoryEntry(email, name, phone, unit.unit_code, cleaned, unit.kind, unit.province)
+    return DirectoryEntry(
+        email, name, phone, unit.unit_code, cleaned, unit.kind, unit.province, unit.notes
+    )
 
 
 def _text(value: Any) -> str:
@@ -116,6 +136,22 @@ def _json_lines(text: str) -> list[tuple[int, dict[str, Any] | str]]:
             continue
         rows.append((number, value if isinstance(value, dict) else "not a JSON object"))
     return rows
+
+
+def _json_array(text: str) -> list[tuple[int, dict[str, Any] | str]]:
+    """A JSON array of entries (as an export tool writes it): entry *n* is "line" *n*."""
+    try:
+        values = json.loads(text)
+    except json.JSONDecodeError as error:
+        return [
+            (error.lineno, f"not JSON: {error.msg} at line {error.lineno}, column {error.colno}")
+        ]
+    if not isinstance(values, list):
+        return [(1, "not a JSON array")]
+    return [
+        (number, value if isinstance(value, dict) else "not a JSON object")
+        for number, value in enumerate(values[:MAX_LINES], start=1)
+    ]
 
 
 def _csv_rows(text: str) -> list[tuple[int, dict[str, Any] | str]]:

@@ -61,15 +61,34 @@ class TransitionRefused(ValueError):
     """An action the ticket's status does not allow; the message is Vietnamese, then English."""
 
     def __init__(self, action: str, status: str, number: str = "") -> None:
-        allowed = sorted(TRANSITIONS[action][1]) if action in TRANSITIONS else []
         ticket = f"Yêu cầu {number} " if number else "Yêu cầu "
+        vi_next, en_next = what_is_possible(status)
         super().__init__(
             f"{ticket}đang ở trạng thái '{STATUS_NAMES_VI.get(status, status)}', không thể "
-            f"{ACTION_NAMES_VI.get(action, action)}. / Cannot {action} a ticket that is "
-            f"{status}; allowed from: {', '.join(allowed)}."
+            f"{ACTION_NAMES_VI.get(action, action)}. {vi_next} / Cannot {action} a ticket that"
+            f" is {status.replace('_', ' ')}. {en_next}"
         )
         self.action = action
         self.status = status
+
+
+def possible_actions(status: str) -> list[str]:
+    """The status moves the lifecycle allows from `status`, in the table's order."""
+    return [action for action, (_, starts) in TRANSITIONS.items() if status in starts]
+
+
+def what_is_possible(status: str) -> tuple[str, str]:
+    """A refusal says what can be done instead (issue 13: no advice that is refused too)."""
+    if status == "closed":
+        return (
+            "Yêu cầu đã đóng là kết thúc; hãy gửi một yêu cầu mới và nhắc số yêu cầu này.",
+            "A closed ticket is final; submit a new request that cites this one's number.",
+        )
+    actions = possible_actions("new" if status == "routed" else status)
+    if not actions:
+        return "", ""
+    vi = ", ".join(ACTION_NAMES_VI[a] for a in actions)
+    return f"Từ trạng thái này có thể: {vi}.", f"From here you can: {', '.join(actions)}."
 
 
 class UnknownCause(ValueError):

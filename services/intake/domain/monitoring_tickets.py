@@ -31,6 +31,7 @@ from libs.events.schemas import (
     IncidentUpdated,
 )
 from services.intake.domain.lifecycle import OPEN_STATUSES
+from services.intake.domain.priority import is_raise
 from services.intake.domain.ticket import Ticket
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -214,7 +215,23 @@ def decide_ticket(
     record.note("updated", fact)
     if ticket.status != "closed":
         _comment(ticket, update_note(fact), fact.at)
+        _raise_priority(ticket, fact)
     return [ticket, record]
+
+
+def _raise_priority(ticket: Ticket, fact: IncidentUpdated) -> None:
+    """Monitoring judged the incident worse (a WAN district's last channel down: P1): the
+    ticket is raised by the desk's own event, so escalation recomputes its SLA (issue 9).
+    Never lowered: a priority the desk raised by hand stays."""
+    if is_raise(ticket.priority, fact.priority):
+        ticket.change_priority(
+            fact.priority,
+            f"Giám sát: sự cố nặng hơn ({fact.change}), mức ưu tiên "
+            f"{ticket.priority} → {fact.priority}.",
+            ACTOR,
+            fact.at,
+            automatic=True,
+        )
 
 
 def _comment(ticket: Ticket, body: str, at: datetime) -> None:

@@ -46,6 +46,9 @@ class Ticket(Aggregate):
         unit_kind: str | None,
         unit_province: str | None,
         submitted_by: str,
+        urgency: str | None = None,
+        priority_basis: str = "",
+        kb_session: str | None = None,
     ) -> None:
         self.number = number
         self.channel = channel
@@ -63,6 +66,14 @@ class Ticket(Aggregate):
         self.message_ids: list[str] = []
         self.undeliverable: list[str] = []
         self.attachment_ids: list[str] = []
+        #: The requester's own word on how urgent it is; `priority` is the desk's decision.
+        self.urgency = urgency
+        #: How the priority was decided: stated by the desk, or the matrix's pair.
+        self.priority_basis = priority_basis
+        #: The requester's form session, if the form showed suggestions (knowledge base).
+        self.kb_session = kb_session
+        self.merged_into: str | None = None
+        self.merged: list[str] = []
 
     def same_submission(self, other: dict[str, Any]) -> bool:
         """Whether a retried request (same Idempotency-Key) asks for the same ticket."""
@@ -222,3 +233,117 @@ class Ticket(Aggregate):
         self, address: str, bounced_message_id: str, reason: str, at: datetime
     ) -> None:
         self.undeliverable.append(address)
+
+    # --- the desk's decisions and corrections (issue 13) --------------------------------
+
+    def change_priority(
+        self, priority: str, reason: str, actor: str, at: datetime, automatic: bool = False
+    ) -> bool:
+        """The desk sets the priority, with a reason; False when it already is that."""
+        self.check_not_closed()
+        if priority == self.priority:
+            return False
+        self._priority_changed(priority, self.priority, reason, actor, at, automatic)
+        return True
+
+    @event("PriorityChanged")
+    def _priority_changed(
+        self, priority: str, previous: str, reason: str, actor: str, at: datetime, automatic: bool
+    ) -> None:
+        self.priority = priority
+
+    def correct(self, changes: dict[str, Any], reason: str, actor: str, at: datetime) -> bool:
+        """Correct what was recorded wrongly (subject, requester, unit); only what differs is
+        recorded, with its previous value. False when nothing differs."""
+        self.check_not_closed()
+        current = self.correctable()
+        changed = {k: v for k, v in changes.items() if current.get(k) != v}
+        if not changed:
+            return False
+        previous = {k: current.get(k) for k in changed}
+        self._corrected(changed, previous, reason, actor, at)
+        return True
+
+    def correctable(self) -> dict[str, Any]:
+        """What an operator may correct, as the ticket holds it now."""
+        return {
+            "subject": self.subject,
+            "requester": self.requester,
+            "unit_kind": self.unit_kind,
+            "unit_province": self.unit_province,
+        }
+
+    @event("Corrected")
+    def _corrected(
+        self,
+        changes: dict[str, Any],
+        previous: dict[str, Any],
+        reason: str,
+        actor: str,
+        at: datetime,
+    ) -> None:
+        for key, value in changes.items():
+            setattr(self, key, value)
+
+    def merge_into(self, survivor: Ticket, reason: str, actor: str, at: datetime) -> bool:
+        """Close this ticket into `survivor` (the same request told twice); both keep the
+        history. False when it is already merged there (a retry)."""
+        check_merge(self, survivor)
+        if self.merged_into == str(survivor.id):
+            return False
+        previous = self.status
+        self._merged(str(survivor.id), survivor.number, reason, actor, at)
+        self._status_changed("closed", previous, actor, at, reason, "duplicate")
+        survivor._merge_received(str(self.id), self.number, reason, actor, at)
+        return True
+
+    @event("Merged")
+    def _merged(
+        self, into_id: str, into_number: str, reason: str, actor: str, at: datetime
+    ) -> None:
+        self.merged_into = into_id
+
+    @event("MergeReceived")
+    def _merge_received(
+        self, merged_id: str, merged_number: str, reason: str, actor: str, at: datetime
+    ) -> None:
+        self.merged = [*self.merged, merged_id]
+
+
+class MergeRefused(ValueError):
+    """A merge the two tickets do not allow; the gateway answers 409 with this message."""
+
+
+def check_merge(merged: Ticket, survivor: Ticket) -> None:
+    """The rules of a merge (issue 13), as one function: what may be closed into what."""
+    if merged.id == survivor.id:
+        raise MergeRefused(
+            f"Không thể gộp yêu cầu {merged.number} vào chính nó. / "
+            "A ticket cannot be merged into itself."
+        )
+    if merged.merged_into == str(survivor.id):
+        return  # already done: the retry changes nothing
+    if merged.merged_into:
+        raise MergeRefused(
+            f"Yêu cầu {merged.number} đã được gộp vào một yêu cầu khác. / "
+            f"Ticket {merged.number} was already merged into another ticket."
+        )
+    for ticket in (merged, survivor):
+        if ticket.status == "closed":
+            raise MergeRefused(
+                f"Yêu cầu {ticket.number} đã đóng; chỉ gộp được các yêu cầu còn mở. / "
+                f"Ticket {ticket.number} is closed; only open tickets can be merged."
+            )
+    if merged.channel == "monitoring":
+        raise MergeRefused(
+            f"Yêu cầu {merged.number} là sự cố do hệ thống giám sát mở, tự đóng khi hết sự cố; "
+            "hãy gộp yêu cầu kia vào nó. / A monitoring incident closes itself: merge the "
+            "other ticket into it instead."
+        )
+    if (merged.unit_province or None) != (survivor.unit_province or None):
+        raise MergeRefused(
+            f"Hai yêu cầu thuộc hai tỉnh khác nhau ({merged.unit_province or 'trung ương'}, "
+            f"{survivor.unit_province or 'trung ương'}); hãy liên kết với sự cố gốc thay vì gộp. / "
+            "The tickets belong to different provinces' queues: link the report to the outage "
+            "(POST /api/v1/tickets/{id}/parent) instead of merging."
+        )

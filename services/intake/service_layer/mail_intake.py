@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -40,6 +41,7 @@ from services.intake.domain.mail import ParsedMail, UnparseableMail, parse_mail
 from services.intake.domain.mail.sender_trust import (
     staff_addresses,
 )
+from services.intake.domain.mail_addresses import MailAddress, address_id
 from services.intake.domain.mail_decision import (
     MailDecision,
     decide,
@@ -53,6 +55,10 @@ from services.intake.service_layer.submissions import IncomingFile, NewTicket, S
 
 log = logging.getLogger(__name__)
 
+#: One size limit for a message on every mail path (SMTP, IMAP and the HTTP mail gateway):
+#: ordinary mail with attachments fits; beyond it SMTP answers 552, HTTP 413, and IMAP keeps
+#: the headers as a dead letter. `HOTRO_MAX_MAIL_BYTES`, 25 MiB by default.
+MAX_MAIL_BYTES = int(os.environ.get("HOTRO_MAX_MAIL_BYTES", str(25 * 1024 * 1024)))
 MAX_SUBJECT = 250
 MAX_DESCRIPTION = 20_000
 MAX_KEPT_TEXT = 200_000
@@ -153,6 +159,71 @@ class MailIntake:
                 continue
         raise RuntimeError(f"message {mail_id} kept conflicting; try again")
 
+    async def correct(self, mail_id: uuid.UUID, raw: bytes, actor: str) -> MailOutcome:
+        """Take a dead letter in again with bytes an admin corrected, through the usual path.
+
+        Idempotent: the same correction sent again (a retried request) answers what the
+        first made of it and changes nothing; raises NotADeadLetter for any other message."""
+        raw_sha256 = await self.blobs.put(raw)
+        for _ in range(RETRIES):
+            inbound = await self._stored(mail_id)
+            if inbound.outcome != "dead_letter" and inbound.raw_sha256 == raw_sha256:
+                return await self._as_recorded(inbound, "this correction was already taken in")
+            inbound.check_replayable()
+            now = self.clock()
+            inbound.correct(raw_sha256, len(raw), actor, now)
+            parsed, refusal = _parse(raw)
+            facts = _facts_of(inbound, parsed, "correction", now)
+            decision = partial(self._replay_decision, parsed, refusal, mail_id)
+            try:
+                return await self._settle(facts, decision, (inbound, actor))
+            except IntegrityError:
+                continue
+        raise RuntimeError(f"message {mail_id} kept conflicting; try again")
+
+    async def dismiss(self, mail_id: uuid.UUID, reason: str, actor: str) -> MailOutcome:
+        """Dismiss a dead letter or held message with the admin's reason; dismissing it again
+        changes nothing. Raises NotDismissable for a message that was taken in."""
+        for _ in range(RETRIES):
+            inbound = await self._stored(mail_id)
+            if inbound.outcome == "dismissed":
+                return await self._as_recorded(inbound, inbound.reason)
+            inbound.check_dismissable()
+            inbound.dismiss(reason=reason, actor=actor, at=self.clock())
+            try:
+                await self.submissions.save(inbound)
+            except IntegrityError:
+                continue
+            log.info("mail dismissed", extra={"mail_id": str(mail_id), "actor": actor})
+            return MailOutcome("dismissed", inbound.reason, str(mail_id), inbound.ticket_id)
+        raise RuntimeError(f"message {mail_id} kept conflicting; try again")
+
+    async def take_in_too_large(self, headers: bytes, size: int, channel: str) -> MailOutcome:
+        """A message over `MAX_MAIL_BYTES` that cannot be refused (IMAP has no reply code): its
+        headers are kept as a dead letter naming the size, so an admin sees who sent what and
+        nothing vanishes; the body never enters memory."""
+        raw_sha256 = await self.blobs.put(headers)
+        parsed, _ = _parse(headers)
+        mail_id = derived_id("mail", mail_key(parsed.message_id if parsed else None, raw_sha256))
+        earlier = await self.find(mail_id)
+        if earlier is not None:
+            return await self._as_recorded(earlier, f"already taken in as {earlier.outcome}")
+        reason = (
+            f"too large: the message is {size} bytes, more than HOTRO_MAX_MAIL_BYTES "
+            f"({MAX_MAIL_BYTES}); only its headers are kept"
+        )
+        now = self.clock()
+        facts = _MailFacts(mail_id, parsed, channel, raw_sha256, size, now, now)
+        try:
+            return await self._apply(MailDecision("dead_letter", reason), facts, None)
+        except IntegrityError:  # taken in concurrently
+            found = await self._stored(mail_id)
+            return await self._as_recorded(found, f"already taken in as {found.outcome}")
+
+    async def _as_recorded(self, inbound: InboundMail, reason: str) -> MailOutcome:
+        number = await self.lookups.number_of(inbound.ticket_id)
+        return MailOutcome(inbound.outcome, reason, str(inbound.id), inbound.ticket_id, number)
+
     async def accept(self, mail_id: uuid.UUID, actor: str) -> MailOutcome:
         """Release a held reply as a comment on the ticket it named; raises NotHeld.
 
@@ -193,7 +264,10 @@ class MailIntake:
             log.exception("mail intake failed; kept as a dead letter", extra=facts.log_extra)
             reason = f"{INTAKE_FAILURE}: {type(error).__name__}: {error}"[:1000]
             if replay_of is not None:  # the failed attempt may have changed it: start afresh
-                replay_of = (await self._stored(facts.mail_id), replay_of[1])
+                fresh, actor = await self._stored(facts.mail_id), replay_of[1]
+                if fresh.raw_sha256 != facts.raw_sha256:  # keep the admin's correction
+                    fresh.correct(facts.raw_sha256, facts.size, actor, facts.now)
+                replay_of = (fresh, actor)
             failed = MailDecision("dead_letter", reason)
             return await self._apply(failed, replace(facts, parsed=None), replay_of)
 
@@ -276,6 +350,7 @@ class MailIntake:
         replay_of: tuple[InboundMail, str] | None,
     ) -> MailOutcome:
         ticket: Ticket | None = None
+        address: MailAddress | None = None
         outcome: str = decision.outcome
         reason = decision.reason
         if decision.outcome == "comment" and facts.parsed is not None:
@@ -283,7 +358,7 @@ class MailIntake:
         elif decision.outcome == "ticket" and facts.parsed is not None:
             ticket = await self._new_ticket(decision, facts)
         elif decision.ticket_number and decision.outcome == "ignored":
-            ticket, reason = await self._bounced(decision, facts)
+            ticket, address, reason = await self._bounced(decision, facts)
         if outcome == "ticket" and ticket is None and facts.parsed is not None:
             # A reply to a closed or vanished ticket starts a new one (Zammad's "follow-up").
             fresh = MailDecision("ticket", reason, facts.parsed, acknowledge=True)
@@ -294,7 +369,8 @@ class MailIntake:
             held_on = await self.lookups.ticket_id(decision.ticket_number)
             ticket_id, number = (str(held_on) if held_on else None), decision.ticket_number
         inbound = self._inbound(facts, outcome, reason, ticket_id, replay_of)
-        await self.submissions.save(*([ticket] if ticket is not None else []), inbound)
+        changed = [a for a in (ticket, address) if a is not None]
+        await self.submissions.save(*changed, inbound)
         log.info(
             "mail taken in", extra={**facts.log_extra, "outcome": outcome, "ticket_id": ticket_id}
         )
@@ -380,16 +456,49 @@ class MailIntake:
 
     async def _bounced(
         self, decision: MailDecision, facts: _MailFacts
-    ) -> tuple[Ticket | None, str]:
+    ) -> tuple[Ticket | None, MailAddress | None, str]:
+        """A bounce of our mail about a ticket: the address is undeliverable for the whole
+        directory (every ticket of that requester), and the ticket records it too."""
         assert decision.ticket_number is not None
         ticket = await self.lookups.ticket_by_number(decision.ticket_number)
         address = decision.undeliverable or (ticket.requester_email if ticket else None)
         if ticket is None or not address:
-            return None, decision.reason
+            return None, None, decision.reason
         bounced = facts.parsed.bounced_message_ids[0] if facts.parsed else ""
+        standing = await self.address(address) or MailAddress.of(address)
+        # Marked as of now, not of a late delivery's received_at: what the API already said
+        # would be mailed is not refused after the fact.
+        marked_address = standing.mark_undeliverable(
+            bounced, str(ticket.id), decision.reason, facts.now
+        )
         marked = ticket.mark_undeliverable(address, bounced, decision.reason, facts.received_at)
-        note = "marked undeliverable" if marked else "already marked undeliverable"
-        return (ticket if marked else None), f"{decision.reason}; {address} {note}"
+        note = "marked undeliverable" if marked or marked_address else "already undeliverable"
+        return (
+            ticket if marked else None,
+            standing if marked_address else None,
+            f"{decision.reason}; {address} {note}",
+        )
+
+    async def mark_deliverable(self, address: str, reason: str, actor: str) -> MailAddress | None:
+        """An admin says the mailbox works again; None when it was never marked."""
+        for _ in range(RETRIES):
+            standing = await self.address(address)
+            if standing is None or not standing.mark_deliverable(actor, reason, self.clock()):
+                return standing
+            try:
+                await self.submissions.save(standing)
+            except IntegrityError:
+                continue
+            return standing
+        raise RuntimeError(f"address {address} kept conflicting; try again")
+
+    async def address(self, address: str) -> MailAddress | None:
+        """The address's standing (None: never bounced)."""
+        try:
+            found: Any = await asyncio.to_thread(self.app.repository.get, address_id(address))
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, MailAddress) else None
 
     async def _record(
         self,

@@ -48,6 +48,9 @@ class NewTicket:
     unit_kind: str | None
     unit_province: str | None
     submitted_by: str
+    urgency: str | None = None
+    priority_basis: str = ""
+    kb_session: str | None = None
 
 
 class Submissions:
@@ -86,6 +89,9 @@ class Submissions:
             unit_kind=new.unit_kind,
             unit_province=new.unit_province,
             submitted_by=new.submitted_by,
+            urgency=new.urgency,
+            priority_basis=new.priority_basis,
+            kb_session=new.kb_session,
         )
 
     async def attach(

@@ -30,22 +30,41 @@ def sessions(request: Request) -> SessionStore:
     return store
 
 
+#: Where a request keeps its session once looked up: the rate limiter asks first (a signed-in
+#: browser is not the anonymous public), the page's dependency then reuses the answer.
+SESSION_STATE = "hotro.web_session"
+
+
 async def signed_in(request: Request) -> WebSession | None:
-    """The browser's live session whose token still works, or None."""
+    """The browser's live session whose token still works, or None (looked up once)."""
+    state = request.scope.setdefault("state", {})
+    if SESSION_STATE not in state:
+        state[SESSION_STATE] = await _find_session(request)
+    found: WebSession | None = state[SESSION_STATE]
+    return found
+
+
+async def _find_session(request: Request) -> WebSession | None:
     session_id = request.cookies.get(SESSION_COOKIE)
-    if not session_id:
+    store: SessionStore | None = getattr(request.app.state, "web_sessions", None)
+    if not session_id or store is None:
         return None
-    found = await sessions(request).find(session_id)
+    found = await store.find(session_id)
     if found is None:
         return None
-
-    if refusal(found.record, datetime.now(UTC)) is not None:
+    if found.record is not None and refusal(found.record, datetime.now(UTC)) is not None:
         return None
     return found
 
 
+async def signed_in_principal(request: Request) -> Principal | None:
+    """The hook the gateway's rate limiter calls (`app.state.console_principal`)."""
+    found = await signed_in(request)
+    return found.principal if found is not None else None
+
+
 def principal(session: WebSession) -> Principal:
-    return session.record.principal
+    return session.principal
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str, **kw: Any) -> None:

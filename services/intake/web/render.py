@@ -37,7 +37,30 @@ ROLE_LABELS = {
 QUEUE_LABELS = {
     "mine-to-handle": "Cần tôi xử lý",
     "mine-to-follow-up": "Tôi theo dõi",
+    "my-group": "Nhóm của tôi",
+    "my-province": "Tỉnh của tôi",
+    "triage": "Phân loại (Service Desk)",
+    "monitoring": "Sự cố giám sát",
+    "all": "Tìm kiếm",
     "mine-area": "Tỉnh / nhóm của tôi",
+}
+CAUSE_LABELS = {
+    "user_error": "Lỗi do người sử dụng thao tác",
+    "software_bug": "Lỗi phần mềm",
+    "infrastructure": "Sự cố hạ tầng",
+    "configuration": "Lỗi cấu hình",
+    "data": "Lỗi dữ liệu",
+    "duplicate": "Trùng với yêu cầu khác",
+    "fulfilled": "Đã đáp ứng yêu cầu",
+}
+TYPE_LABELS = {"incident": "Sự cố", "service_request": "Yêu cầu", "proposal": "Đề xuất"}
+UNIT_KIND_LABELS = {
+    "kbnn_province": "KBNN tỉnh",
+    "kbnn_district": "KBNN khu vực / huyện",
+    "kbnn_central": "Đơn vị KBNN trung ương",
+    "finance_agency": "Cơ quan tài chính",
+    "budget_unit": "Đơn vị sử dụng ngân sách",
+    "ministry": "Bộ, ngành, cơ quan trung ương",
 }
 EVENT_LABELS = {
     "hotro.ticket.submitted.v1": "Tiếp nhận yêu cầu",
@@ -72,6 +95,11 @@ def label(mapping: dict[str, str], code: Any) -> str:
     return mapping.get(str(code), str(code)) if code is not None else "—"
 
 
+def _choices(mapping: dict[str, Any]) -> list[tuple[str, str]]:
+    """(code, "CODE — name") of a catalog table, for a select."""
+    return [(code, f"{code} — {item.name}") for code, item in sorted(mapping.items())]
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -86,7 +114,17 @@ def environment() -> Environment:
         STATUS=lambda c: label(STATUS_LABELS, c),
         ROLE=lambda c: label(ROLE_LABELS, c),
         EVENT=lambda c: label(EVENT_LABELS, c),
+        CAUSE=lambda c: label(CAUSE_LABELS, c),
+        TYPE=lambda c: label(TYPE_LABELS, c),
         QUEUES=QUEUE_LABELS,
+        CAUSES=CAUSE_LABELS,
+        TYPES=TYPE_LABELS,
+        UNIT_KINDS=UNIT_KIND_LABELS,
+        STATUS_CHOICES=list(STATUS_LABELS.items()),
+        ROLE_CHOICES=list(ROLE_LABELS.items()),
+        GROUPS=lambda catalog: _choices(catalog.groups),
+        PROVINCES=lambda catalog: _choices(catalog.provinces),
+        APPLICATIONS=lambda catalog: _choices(catalog.applications),
     )
     return env
 

@@ -1,21 +1,20 @@
-"""The console's pages: the front door, staff sign-in and sign-out, the queues and the
-ticket page. Each page asks the API's own functions (`my_queue`, `list_tickets`,
-`reachable_ticket`, `shown_to`), so roles and province isolation are exactly the API's."""
+"""The console's front door, staff sign-in and sign-out, and refusals shown as pages.
+
+The other rooms: `workspace` (queues, the ticket page and its actions), `portal` (requesters),
+`desk_pages` (outages, known errors, monitoring, reports), `admin_pages` (tokens, people,
+directory import, dead letters). Each page asks the API (`api_client`), so roles and province
+isolation are exactly the API's."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import orjson
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
 
 from services.intake.api.deps import Services, get_services
 from services.intake.api.errors import FieldError
-from services.intake.api.ladder_proxy import my_queue
-from services.intake.api.schemas import TicketsPublic
-from services.intake.api.tickets import list_tickets, reachable_ticket, shown_to
 from services.intake.domain.access import Forbidden
 from services.intake.domain.tokens import refusal
 from services.intake.service_layer.ticket_changes import TicketNotFound
@@ -30,14 +29,13 @@ from services.intake.web.auth import (
     set_cookie,
     signed_in,
 )
-from services.intake.web.render import QUEUE_LABELS, page
+from services.intake.web.render import page
 from services.intake.web.sessions import WebSession
+from services.intake.web.workspace import landing
 
 pages = APIRouter(include_in_schema=False)
 Svc = Annotated[Services, Depends(get_services)]
 Session = Annotated[WebSession | None, Depends(signed_in)]
-FIRST_QUEUE = "/workspace/queues/mine-to-handle"
-PAGE_SIZE = 50
 
 
 def _to(url: str) -> RedirectResponse:
@@ -64,7 +62,10 @@ def _sign_in_form(request: Request, status: int = 200, error: str = "") -> Respo
 
 @pages.get("/sign-in")
 async def sign_in_page(request: Request, session: Session) -> Response:
-    return _to(FIRST_QUEUE) if session is not None else _sign_in_form(request)
+    if session is None:
+        return _sign_in_form(request)
+    user = principal(session)
+    return _to("/portal" if user.role == "requester" else landing(user))
 
 
 @pages.post("/sign-in")
@@ -82,7 +83,7 @@ async def sign_in(request: Request, svc: Svc) -> Response:
         why = "Trang này dành cho cán bộ hỗ trợ; người yêu cầu dùng cổng người yêu cầu."
         return _sign_in_form(request, 403, why)
     session_id, _ = await sessions(request).open(token)
-    response = _to(FIRST_QUEUE)
+    response = _to(landing(record.principal))
     set_cookie(
         request,
         response,
@@ -103,51 +104,6 @@ async def sign_out(request: Request, session: Session) -> Response:
     response = _to("/?signed_out=1")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
-
-
-@pages.get("/workspace")
-async def workspace() -> Response:
-    return _to(FIRST_QUEUE)
-
-
-async def _queue(svc: Services, session: WebSession, queue: str, offset: int) -> Any:
-    """The same answer `GET /api/v1/queues/{queue}` (or `/tickets` by province or group)
-    gives this caller."""
-    user = principal(session)
-    if queue != "mine-area":
-        return await my_queue(queue, svc, user, limit=PAGE_SIZE, offset=offset)
-    if user.role == "province_it":
-        return await list_tickets(svc, user, province=user.province, limit=PAGE_SIZE, offset=offset)
-    return await list_tickets(svc, user, group=user.group, limit=PAGE_SIZE, offset=offset)
-
-
-@pages.get("/workspace/queues/{queue}")
-async def queue_page(
-    request: Request,
-    svc: Svc,
-    session: Session,
-    queue: str,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> Response:
-    if session is None:
-        return _to("/sign-in")
-    if queue not in QUEUE_LABELS:
-        return _error(request, session, 404, "Không có hàng đợi này.")
-    answer = await _queue(svc, session, queue, offset)
-    if isinstance(answer, JSONResponse):
-        detail = orjson.loads(answer.body)["detail"][0]["msg"]
-        return _error(request, session, answer.status_code, detail)
-    assert isinstance(answer, TicketsPublic)
-    return page(request, "queue.html", queue=queue, tickets=answer, **_who(session))
-
-
-@pages.get("/workspace/tickets/{id_or_number}")
-async def ticket_page(request: Request, svc: Svc, session: Session, id_or_number: str) -> Response:
-    if session is None:
-        return _to("/sign-in")
-    user = principal(session)
-    ticket = shown_to(user, await reachable_ticket(svc, user, id_or_number), svc)
-    return page(request, "ticket.html", ticket=ticket, **_who(session))
 
 
 def _error(request: Request, session: WebSession | None, status: int, message: str) -> Response:

@@ -3,7 +3,9 @@
 The browser holds a random session id (cookie); the table holds its SHA-256 only, the hash
 of the bearer token the person pasted (never the token), the form token (CSRF) and an expiry
 (`HOTRO_WEB_SESSION_HOURS`, 8). Every request re-reads the token's record, so a token that
-expires or is revoked ends its sessions too.
+expires or is revoked ends its sessions too. A requester who signed in to the portal with a
+mailed one-time code has no token: the session names them (`principal`: role requester,
+their name and e-mail) instead.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from libs.platform.settings import SettingError
 from services.intake.adapters.tokens import TokenRecord, TokenStore, token_hash
+from services.intake.domain.access import Principal
 
 DDL = """
 CREATE TABLE IF NOT EXISTS {s}.web_sessions (
@@ -29,6 +33,8 @@ CREATE TABLE IF NOT EXISTS {s}.web_sessions (
   expires_at timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS web_sessions_expiry ON {s}.web_sessions (expires_at);
+ALTER TABLE {s}.web_sessions ALTER COLUMN token_hash DROP NOT NULL;
+ALTER TABLE {s}.web_sessions ADD COLUMN IF NOT EXISTS principal jsonb;
 """
 
 
@@ -49,11 +55,20 @@ def _digest(session_id: str) -> str:
 
 @dataclass(frozen=True)
 class WebSession:
-    """A signed-in browser: its token's record and the form token its forms must carry."""
+    """A signed-in browser: its token's record (staff) or its requester (portal), and the
+    form token its forms must carry."""
 
-    record: TokenRecord
+    record: TokenRecord | None
     csrf: str
     expires_at: datetime
+    requester: Principal | None = None
+
+    @property
+    def principal(self) -> Principal:
+        if self.record is not None:
+            return self.record.principal
+        assert self.requester is not None
+        return self.requester
 
 
 class SessionStore:
@@ -69,14 +84,23 @@ class SessionStore:
 
     async def open(self, token: str) -> tuple[str, str]:
         """A new session for `token` (already checked): its id (the cookie) and form token."""
+        return await self._open(token_hash(token), None)
+
+    async def open_for_requester(self, requester: Principal) -> tuple[str, str]:
+        """A portal session for a requester whose mailed code was right."""
+        who = {"name": requester.name, "email": requester.email}
+        return await self._open(None, who)
+
+    async def _open(self, hashed: str | None, who: dict[str, Any] | None) -> tuple[str, str]:
         session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
         expires = datetime.now(UTC) + self.lifetime
         async with self.pool.connection() as conn:
             await conn.execute(f"DELETE FROM {self.s}.web_sessions WHERE expires_at < now()")
             await conn.execute(
-                f"INSERT INTO {self.s}.web_sessions (session_hash, token_hash, csrf, expires_at)"
-                " VALUES (%s, %s, %s, %s)",
-                (_digest(session_id), token_hash(token), csrf, expires),
+                f"INSERT INTO {self.s}.web_sessions"
+                " (session_hash, token_hash, principal, csrf, expires_at)"
+                " VALUES (%s, %s, %s, %s, %s)",
+                (_digest(session_id), hashed, Jsonb(who) if who else None, csrf, expires),
             )
         return session_id, csrf
 
@@ -84,13 +108,17 @@ class SessionStore:
         """The live session behind a cookie, with its token's current record."""
         async with self.pool.connection() as conn:
             cur = await conn.execute(
-                f"SELECT token_hash, csrf, expires_at FROM {self.s}.web_sessions"
+                f"SELECT token_hash, csrf, expires_at, principal FROM {self.s}.web_sessions"
                 " WHERE session_hash = %s AND expires_at > now()",
                 (_digest(session_id),),
             )
             found = await cur.fetchone()
         if found is None:
             return None
+        if found[0] is None:
+            who = found[3] or {}
+            requester = Principal(str(who.get("name") or ""), "requester", email=who.get("email"))
+            return WebSession(None, found[1], found[2], requester)
         record = await self.tokens.lookup_hash(found[0])
         if record is None:
             return None

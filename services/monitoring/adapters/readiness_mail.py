@@ -12,6 +12,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from libs.platform.letters import SIGNATURE
 from libs.platform.outgoing_mail import new_message
 from services.monitoring.adapters.readiness_recipients import Recipients
 from services.monitoring.domain.readiness_report import ReadinessReport
@@ -24,6 +25,8 @@ _ENV = Environment(
     undefined=StrictUndefined,
     keep_trailing_newline=True,
 )
+#: The one signature of every Hotro mail (libs/platform/letters.py).
+_ENV.globals["SIGNATURE"] = "\n".join(SIGNATURE)
 
 
 def render(name: str, **values: object) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from libs.platform.letters import SIGNATURE
 from services.monitoring.domain.notices import KIND_LABELS, STATUS_LABELS
 from services.monitoring.domain.status import LABELS, LOCAL_TZ
 
@@ -75,6 +76,8 @@ def environment() -> Environment:
         STATUS_LABELS=STATUS_LABELS,
         KIND_LABELS=KIND_LABELS,
         COLOURS=COLOURS,
+        # The one signature of every Hotro mail (libs/platform/letters.py).
+        SIGNATURE="\n".join(SIGNATURE),
     )
     return env
 

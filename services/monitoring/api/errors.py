@@ -1,28 +1,17 @@
-"""Monitoring's refusals in the suite's one error shape: `{error, detail: [{field, msg}]}`."""
+"""Monitoring's refusals in the suite's one error shape (libs/platform/errors.py)."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-_WHERE = ("body", "query", "path", "header")
+from libs.platform import errors
 
 
 def problem(status: int, kind: str, field: str, message: str) -> JSONResponse:
-    return JSONResponse(
-        {"error": kind, "detail": [{"field": field, "msg": message}]}, status_code=status
-    )
+    return errors.problem(status, kind, field, message)
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
-        detail = [
-            {
-                "field": ".".join(str(p) for p in e.get("loc", ()) if p not in _WHERE) or "body",
-                "msg": e.get("msg", "invalid"),
-            }
-            for e in error.errors()
-        ]
-        return JSONResponse({"error": "validation_failed", "detail": detail}, status_code=422)
+    """`ServiceKit.http` has installed the suite's handlers; kept for the callers' wiring."""
+    errors.install_error_handlers(app)

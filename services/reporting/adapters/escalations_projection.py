@@ -112,3 +112,4 @@ HANDLERS = {
     "hotro.ticket.returned.v1": _returned,
     "hotro.ticket.transferred.v1": _transferred,
 }
+TABLES = (TABLE,)

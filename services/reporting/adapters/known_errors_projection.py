@@ -141,3 +141,4 @@ async def _changed(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
 
 
 HANDLERS = {"hotro.known_error.changed.v1": _changed}
+TABLES = (ERRORS, LINKS)

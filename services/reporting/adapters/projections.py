@@ -18,9 +18,15 @@ from psycopg_pool import AsyncConnectionPool
 
 from libs.events.envelope import Envelope
 from libs.events.sinks import Project
+from libs.events.topics import ESCALATION, INTAKE, MONITORING, ROUTING
 from services.reporting.adapters import (
+    checks_projection,
+    delivery_tables,
     escalations_projection,
     known_errors_projection,
+    outages_projection,
+    readiness_projection,
+    rebuild_jobs,
     sla_projection,
     status_changes_projection,
     tickets_projection,
@@ -31,13 +37,20 @@ from services.reporting.adapters.schema_docs import Relation, comment_sql
 VERSION = 2
 NAME = f"reporting.projections.v{VERSION}"
 
-MODULES = (
-    tickets_projection,
-    status_changes_projection,
-    sla_projection,
-    escalations_projection,
-    known_errors_projection,
-)
+#: Each projection by the name `rebuild` knows it by; a module has DDL, HANDLERS and TABLES.
+PROJECTIONS: dict[str, Any] = {
+    "tickets": tickets_projection,
+    "status_changes": status_changes_projection,
+    "sla_clocks": sla_projection,
+    "ladder_moves": escalations_projection,
+    "known_errors": known_errors_projection,
+    "outages": outages_projection,
+    "readiness": readiness_projection,
+    "check_states": checks_projection,
+}
+MODULES = tuple(PROJECTIONS.values())
+#: The topics the projections are built from (each service's outbox, keyed by ticket or target).
+TOPICS = (INTAKE, ROUTING, ESCALATION, MONITORING)
 
 TRACKING = Relation(
     "projection_tracking",
@@ -53,32 +66,36 @@ TRACKING = Relation(
     },
 )
 
-TABLES: tuple[Relation, ...] = (
-    tickets_projection.TABLE,
-    status_changes_projection.TABLE,
-    sla_projection.TABLE,
-    escalations_projection.TABLE,
-    known_errors_projection.ERRORS,
-    known_errors_projection.LINKS,
-)
+TABLES: tuple[Relation, ...] = tuple(t for module in MODULES for t in module.TABLES)
 
 #: Every relation of the schema, for the comments and the README.
-RELATIONS: tuple[Relation, ...] = (*views_v1.VIEWS, *TABLES, TRACKING)
+RELATIONS: tuple[Relation, ...] = (
+    *views_v1.VIEWS,
+    *TABLES,
+    TRACKING,
+    rebuild_jobs.TABLE,
+    delivery_tables.TABLE,
+    delivery_tables.SCHEDULE,
+)
 
 #: Tables of earlier versions that no projection writes any more.
 RETIRED: tuple[str, ...] = ()
 
-_LOCK = 7_330_001  # pg advisory lock: one reporting process sets the schema up at a time
+#: pg advisory lock: one reporting process sets the schema up (or swaps a rebuild in) at a time.
+SCHEMA_LOCK = 7_330_001
 
 
-def projector(schema: str) -> Project:
+def projector(schema: str, modules: tuple[Any, ...] = MODULES) -> Project:
+    """Applies each event to the tables of `modules` (all of them, or one being rebuilt)."""
     s = f'"{schema}"'
     handlers: dict[str, list[Any]] = defaultdict(list)
-    for module in MODULES:
+    for module in modules:
         for event_type, handler in module.HANDLERS.items():
             handlers[event_type].append(handler)
 
     async def project(conn: AsyncConnection[Any], envelope: Envelope) -> None:
+        # A type no module handles costs a dict lookup: a rebuild of one projection skips
+        # most of the log this way.
         for handler in handlers.get(envelope.type, ()):
             await handler(conn, s, envelope)
 
@@ -89,7 +106,7 @@ async def ensure_schema(pool: AsyncConnectionPool[Any], schema: str) -> bool:
     """Tables, views and comments; True when the projections start again from the log."""
     s = f'"{schema}"'
     async with pool.connection() as conn, conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
         cur = await conn.execute(
             f"SELECT count(*) FROM {s}.projection_tracking WHERE consumer = %s", (NAME,)
         )
@@ -102,6 +119,8 @@ async def ensure_schema(pool: AsyncConnectionPool[Any], schema: str) -> bool:
         for module in MODULES:
             await conn.execute(module.DDL.format(s=s))
         await conn.execute(views_v1.DDL.format(s=s))
+        await conn.execute(rebuild_jobs.DDL.format(s=s))
+        await conn.execute(delivery_tables.DDL.format(s=s))
         for relation in RELATIONS:
             await conn.execute(comment_sql(s, relation))
     return fresh

@@ -138,3 +138,4 @@ HANDLERS = {
     "hotro.ticket.sla_updated.v1": _updated,
     "hotro.ticket.sla_breached.v1": _breached,
 }
+TABLES = (TABLE,)

@@ -122,3 +122,4 @@ HANDLERS = {
     "hotro.ticket.routed.v1": _routed,
     "hotro.ticket.status_changed.v1": _status_changed,
 }
+TABLES = (TABLE,)

@@ -320,3 +320,4 @@ HANDLERS = {
     "hotro.ticket.transferred.v1": _transferred,
     "hotro.ticket.sla_breached.v1": _breached,
 }
+TABLES = (TABLE,)

@@ -8,8 +8,11 @@ service test `test_reporting_schema` holds their shape.
 from __future__ import annotations
 
 from services.reporting.adapters import (
+    checks_projection,
     escalations_projection,
     known_errors_projection,
+    outages_projection,
+    readiness_projection,
     sla_projection,
     status_changes_projection,
     tickets_projection,
@@ -157,6 +160,77 @@ V1_KNOWN_ERROR_TICKETS = Relation(
     },
 )
 
+_O = outages_projection.TABLE.columns
+_R = readiness_projection.RESULTS.columns
+_RR = readiness_projection.ROUNDS.columns
+_W = checks_projection.TABLE.columns
+
+_OUTAGE_NAMES = (
+    "incident_id", "source", "key", "application", "check_id", "province", "district",
+    "priority", "subject", "status", "down_since", "opened_at", "recovered_at",
+    "outage_minutes", "reopened",
+)  # fmt: skip
+
+V1_OUTAGES = Relation(
+    "v1_outages",
+    "VIEW",
+    (
+        "Sự cố do giám sát phát hiện: ứng dụng, bắt đầu, kết thúc, số phút gián đoạn",
+        "Monitoring incidents: application, start, end, outage minutes",
+    ),
+    {c: _O[c] for c in _OUTAGE_NAMES},
+)
+
+V1_READINESS = Relation(
+    "v1_readiness",
+    "VIEW",
+    (
+        "Kết quả kiểm tra sẵn sàng buổi sáng theo ngày và hệ thống (lượt mới nhất của ngày)",
+        "Morning readiness results per day and system (the day's latest run)",
+    ),
+    {
+        **{c: _R[c] for c in ("day", "check_id", "application", "name", "kind", "ok")},
+        **{c: _R[c] for c in ("degraded", "reason", "checked_at", "duration_ms")},
+        "run": _R["run"],
+        "late": _RR["late"],
+    },
+)
+
+V1_READINESS_DAYS = Relation(
+    "v1_readiness_days",
+    "VIEW",
+    (
+        "Mỗi ngày một dòng: số hệ thống sẵn sàng, mọi hệ thống đều đạt hay không",
+        "One row per day: systems ready, and whether every system passed",
+    ),
+    {
+        **{c: _RR[c] for c in ("day", "run", "trigger", "late", "completed_at")},
+        **{c: _RR[c] for c in ("systems_total", "systems_ready", "report_sent_at")},
+        "all_green": ("Mọi hệ thống đều đạt", "Every system passed"),
+    },
+)
+
+V1_WAN_CHANNEL_OUTAGES = Relation(
+    "v1_wan_channel_outages",
+    "VIEW",
+    (
+        "Mỗi lần một kênh truyền WAN mất kết nối: từ khi nào, đến khi nào, bao nhiêu phút",
+        "Each time a WAN channel was down: from, until, minutes",
+    ),
+    {
+        "check_id": ("Mã kênh truyền", "Channel id"),
+        "district": _W["district"],
+        "province": _W["province"],
+        "carrier": _W["carrier"],
+        "down_since": ("Mất kết nối từ", "Down since"),
+        "until": ("Hoạt động lại lúc (trống: vẫn mất)", "Back at (empty: still down)"),
+        "minutes": ("Số phút mất kết nối (trống: vẫn mất)", "Minutes down (empty: still down)"),
+        "reason": _W["reason"],
+    },
+)
+
+_OUTAGE_COLUMNS = ", ".join(V1_OUTAGES.columns)
+
 _STATUS_ORDER = (
     "PARTITION BY c.ticket_id ORDER BY c.at,"
     " CASE c.source WHEN 'submitted' THEN 0 WHEN 'routed' THEN 1 ELSE 2 END, c.position"
@@ -213,6 +287,30 @@ SELECT l.known_error_id, k.number AS known_error_number, l.ticket_id, t.number A
 FROM {{s}}.known_error_tickets l
 LEFT JOIN {{s}}.known_errors k USING (known_error_id)
 LEFT JOIN {{s}}.tickets t USING (ticket_id);
+
+CREATE OR REPLACE VIEW {{s}}.v1_outages AS
+SELECT {_OUTAGE_COLUMNS} FROM {{s}}.outages;
+
+CREATE OR REPLACE VIEW {{s}}.v1_readiness AS
+SELECT r.day, r.check_id, r.application, r.name, r.kind, r.ok, r.degraded, r.reason,
+  r.checked_at, r.duration_ms, r.run, d.late
+FROM {{s}}.readiness_results r LEFT JOIN {{s}}.readiness_rounds d USING (day);
+
+CREATE OR REPLACE VIEW {{s}}.v1_readiness_days AS
+SELECT d.day, d.run, d.trigger, d.late, d.completed_at, d.systems_total, d.systems_ready,
+  d.report_sent_at,
+  (SELECT count(*) > 0 AND bool_and(r.ok) FROM {{s}}.readiness_results r WHERE r.day = d.day)
+    AS all_green
+FROM {{s}}.readiness_rounds d;
+
+CREATE OR REPLACE VIEW {{s}}.v1_wan_channel_outages AS
+SELECT check_id, district, province, carrier, since AS down_since, until,
+  EXTRACT(EPOCH FROM (until - since)) / 60 AS minutes, reason
+FROM (
+  SELECT c.*, lead(c.since) OVER (PARTITION BY c.check_id ORDER BY c.since, c.position) AS until
+  FROM {{s}}.check_states c WHERE c.district IS NOT NULL
+) changes
+WHERE state = 'down';
 """
 
 VIEWS = (
@@ -222,4 +320,8 @@ VIEWS = (
     V1_SLA,
     V1_KNOWN_ERRORS,
     V1_KNOWN_ERROR_TICKETS,
+    V1_OUTAGES,
+    V1_READINESS,
+    V1_READINESS_DAYS,
+    V1_WAN_CHANNEL_OUTAGES,
 )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from libs.calendar.business import BusinessCalendar, Calendar
@@ -16,6 +17,7 @@ from services.reporting.domain.report import ReportInputs, compose_report
 class ReportService:
     queries: ReportQueries
     calendar: Calendar
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def _business_hours(self, a: datetime, b: datetime) -> float:
         return self.calendar.business_time_between(a, b) / timedelta(hours=1)
@@ -33,5 +35,8 @@ class ReportService:
                 backlog=await self.queries.backlog(period, province),
                 business_hours=self._business_hours,
                 is_working_day=self._is_working_day,
+                outages=await self.queries.outages(period, province),
+                readiness=await self.queries.readiness(period),
+                now=self.clock(),
             )
         )

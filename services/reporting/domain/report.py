@@ -6,15 +6,17 @@ is not 0 %); `by_*` maps carry a key only for values seen.
 
 Definitions (README "Reports"):
 - resolution: tickets of the period resolved (or closed) now; business hours from receipt to
-  the latest resolution on the treasury calendar (time waiting for the requester is counted:
-  the projection does not carry pauses yet); first contact = resolved by the first handler,
-  never escalated nor reopened; reopened = share of the resolved reopened at least once.
+  the latest resolution on the treasury calendar, less the time waiting for the requester
+  (domain/durations.py); first contact = resolved by the first handler, never escalated nor
+  reopened; reopened = share of the resolved reopened at least once.
 - escalation: share of the resolved that started and stayed at L1 (the province).
 - backlog: tickets received before the end and not resolved/closed at the end; age at the end.
-- incidents: tickets of channel `monitoring`; outage minutes are each incident ticket's time
-  from opening to resolution (monitoring's outage events are not projected yet).
-- readiness: working days from the calendar; all-green days and failures need monitoring's
-  readiness events, which reporting does not receive yet, so they are None and {}.
+- incidents: monitoring's incidents whose outage began in the period (`reporting.outages`);
+  minutes are monitoring's own outage duration, or up to the end of the period (or now) for
+  one still open; an incident without an application (a WAN district) counts in `opened` only.
+- readiness: working days from the calendar; all-green days are days whose latest morning
+  round had every check ok (None when no round was recorded in the period); failures are the
+  failed checks of each day's latest round, per application.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from services.reporting.domain.durations import Pause, net_business_hours
 from services.reporting.domain.periods import Period
 
 AGEING_BUCKETS: tuple[tuple[str, float], ...] = (
@@ -60,6 +63,28 @@ class TicketRow:
     at_province: bool
     response_met: bool | None
     resolution_met: bool | None
+    #: Stretches of waiting for the requester (status `waiting_requester`).
+    pauses: tuple[Pause, ...] = ()
+
+
+@dataclass(frozen=True)
+class OutageRow:
+    """One monitoring incident whose outage began in the period."""
+
+    application: str | None
+    down_since: datetime
+    recovered_at: datetime | None
+    outage_minutes: float | None
+
+
+@dataclass(frozen=True)
+class ReadinessCheck:
+    """One check of a day's latest morning round."""
+
+    day: date
+    check_id: str
+    application: str | None
+    ok: bool
 
 
 @dataclass(frozen=True)
@@ -71,6 +96,10 @@ class ReportInputs:
     #: Business hours between two instants (the treasury calendar).
     business_hours: Callable[[datetime, datetime], float]
     is_working_day: Callable[[date], bool]
+    outages: Sequence[OutageRow] = ()
+    readiness: Sequence[ReadinessCheck] = ()
+    #: When the report is made: an outage still open counts up to min(now, end).
+    now: datetime | None = None
 
 
 def pct(part: int, whole: int) -> float | None:
@@ -117,7 +146,7 @@ def _sla(rows: Sequence[TicketRow]) -> dict[str, Any]:
 
 def _resolution(resolved: Sequence[TicketRow], inputs: ReportInputs) -> dict[str, Any]:
     hours = [
-        inputs.business_hours(r.received_at, r.resolved_at)
+        net_business_hours(r.received_at, r.resolved_at, r.pauses, inputs.business_hours)
         for r in resolved
         if r.resolved_at is not None
     ]
@@ -154,15 +183,31 @@ def ageing(received: Iterable[datetime], at: datetime) -> dict[str, int]:
     return buckets
 
 
-def _incidents(rows: Sequence[TicketRow]) -> dict[str, Any]:
-    incidents = [r for r in rows if r.channel == "monitoring"]
+def _incidents(inputs: ReportInputs) -> dict[str, Any]:
+    until = min(inputs.now or inputs.period.end, inputs.period.end)
     minutes: dict[str, float] = defaultdict(float)
-    for r in incidents:
-        if r.resolved_at is not None and r.application is not None:
-            minutes[r.application] += (r.resolved_at - r.received_at) / timedelta(minutes=1)
+    for o in inputs.outages:
+        if o.application is None:
+            continue
+        if o.recovered_at is not None and o.outage_minutes is not None:
+            minutes[o.application] += o.outage_minutes
+        elif o.recovered_at is None and until > o.down_since:
+            minutes[o.application] += (until - o.down_since) / timedelta(minutes=1)
     return {
-        "opened": len(incidents),
+        "opened": len(inputs.outages),
         "outage_minutes_by_application": {a: round(m, 1) for a, m in sorted(minutes.items())},
+    }
+
+
+def _readiness(inputs: ReportInputs) -> dict[str, Any]:
+    days: dict[date, list[ReadinessCheck]] = defaultdict(list)
+    for check in inputs.readiness:
+        days[check.day].append(check)
+    failures = Counter(c.application or c.check_id for c in inputs.readiness if not c.ok)
+    return {
+        "working_days": sum(map(inputs.is_working_day, inputs.period.days())),
+        "all_green_days": sum(all(c.ok for c in cs) for cs in days.values()) if days else None,
+        "failures_by_application": dict(sorted(failures.items(), key=lambda kv: (-kv[1], kv[0]))),
     }
 
 
@@ -210,12 +255,8 @@ def compose_report(inputs: ReportInputs) -> dict[str, Any]:
             "open_at_end": len(inputs.backlog),
             "ageing": ageing(inputs.backlog, period.end),
         },
-        "incidents": _incidents(rows),
-        "readiness": {
-            "working_days": sum(map(inputs.is_working_day, period.days())),
-            "all_green_days": None,
-            "failures_by_application": {},
-        },
+        "incidents": _incidents(inputs),
+        "readiness": _readiness(inputs),
         "top_problems": _top_problems(rows),
         "user_errors_by_province": _count_by(
             (r for r in rows if r.cause == "user_error"), lambda r: r.province

@@ -78,6 +78,15 @@ def requester_of(submitted: TicketSubmitted) -> RequesterUnit:
     )
 
 
+def unit_of(submitted: TicketSubmitted) -> str | None:
+    """The requester's unit as a burst counts units: its catalog code, or None.
+
+    A unit the requester only declared by name is not counted: two spellings of one unit
+    would look like two units, and a wrong link costs more than a missed one."""
+    code = (submitted.requester.unit_code or "").strip().upper()
+    return code or None
+
+
 class RoutingDecider:
     """What routing does with intake's events: route new tickets, hear statuses, cascade."""
 
@@ -134,6 +143,7 @@ class RoutingDecider:
             reasons=outcome.reasons,
             text=outcome.text,
             channel=submitted.channel,
+            unit=unit_of(submitted),
         )
         overlay = self._overlay(work)
         self._link_to_outage(routing, work, overlay)
@@ -147,7 +157,12 @@ class RoutingDecider:
             return
         policy = self.catalog.routing.duplicates
         report = Report(
-            routing.ticket_id, routing.application, routing.type, routing.received_at, routing.text
+            routing.ticket_id,
+            routing.application,
+            routing.type,
+            routing.received_at,
+            routing.text,
+            routing.unit,
         )
         incidents = self.index.open_incidents(
             routing.application,

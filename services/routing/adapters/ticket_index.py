@@ -14,8 +14,9 @@ burst of reports of one outage, decided in one batch, still finds its first repo
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,6 +44,7 @@ CREATE TABLE IF NOT EXISTS {s}.ticket_index (
   reclassified boolean NOT NULL DEFAULT false
 );
 ALTER TABLE {s}.ticket_index ADD COLUMN IF NOT EXISTS channel text NOT NULL DEFAULT '';
+ALTER TABLE {s}.ticket_index ADD COLUMN IF NOT EXISTS unit text;
 CREATE INDEX IF NOT EXISTS ticket_index_open_roots ON {s}.ticket_index
   (application, received_at) WHERE parent_id IS NULL AND type = 'incident' AND status = 'open';
 CREATE INDEX IF NOT EXISTS ticket_index_parent ON {s}.ticket_index (parent_id);
@@ -66,6 +68,8 @@ class IndexedTicket:
     parent_id: str | None
     status: str
     channel: str = ""
+    #: The requester's unit code (None before routing recorded it): a burst needs other units.
+    unit: str | None = None
 
     @classmethod
     def of(cls, routing: TicketRouting) -> IndexedTicket:
@@ -78,6 +82,7 @@ class IndexedTicket:
             routing.parent_id,
             routing.status,
             routing.channel,
+            routing.unit,
         )
 
 
@@ -140,8 +145,8 @@ class TicketIndex:
         if isinstance(e, TicketRouting.Routed):
             conn.execute(
                 f"INSERT INTO {self.s}.ticket_index (ticket_id, received_at,"
-                " application, group_code, type, text, channel)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (ticket_id) DO NOTHING",
+                " application, group_code, type, text, channel, unit)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (ticket_id) DO NOTHING",
                 (
                     e.ticket_id,
                     e.received_at,
@@ -150,6 +155,8 @@ class TicketIndex:
                     e.type,
                     e.text,
                     getattr(e, "channel", ""),
+                    # Decisions stored before routing kept the unit have none: no burst.
+                    getattr(e, "unit", None),
                 ),
             )
         elif isinstance(e, TicketRouting.Reclassified):
@@ -188,12 +195,14 @@ class TicketIndex:
         overlay: Overlay | None = None,
     ) -> list[OpenIncident]:
         """Open incidents without a parent whose outage had a report within `window` of `at`,
-        and monitoring's open incidents of the application whenever they began."""
+        and monitoring's open incidents of the application whenever they began; each with
+        the units that reported its outage (its own and its children's)."""
         with self._connect() as conn:
             rows = conn.execute(
                 f"SELECT r.ticket_id, r.application, r.received_at, r.text,"
                 f" GREATEST(r.received_at, MAX(c.received_at)) AS last_report_at,"
-                f" r.channel = ANY(%s) AS monitoring"
+                f" r.channel = ANY(%s) AS monitoring,"
+                f" array_remove(array_agg(DISTINCT c.unit) || r.unit, NULL) AS units"
                 f" FROM {self.s}.ticket_index r"
                 f" LEFT JOIN {self.s}.ticket_index c ON c.parent_id = r.ticket_id"
                 f" WHERE r.application = %s AND r.type = 'incident' AND r.parent_id IS NULL"
@@ -204,13 +213,10 @@ class TicketIndex:
                 f" ORDER BY r.received_at DESC LIMIT 200",
                 (_PARENTLESS, application, at, at - window, _PARENTLESS),
             ).fetchall()
-        found = {
-            row[0]: OpenIncident(row[0], row[1], row[2], row[4], row[3], bool(row[5]))
-            for row in rows
-        }
+        found = {row[0]: incident_of_row(row) for row in rows}
         if overlay is None:
             return list(found.values())
-        return _with_overlay(found, overlay, application, at, window)
+        return with_overlay(found, overlay, application, at, window)
 
     def children_of(self, parent_id: str, overlay: Overlay | None = None) -> list[str]:
         """Open tickets linked to `parent_id`."""
@@ -246,7 +252,22 @@ class TicketIndex:
         ]
 
 
-def _with_overlay(
+def incident_of_row(row: Sequence[Any]) -> OpenIncident:
+    """One row of `open_incidents`' query: ticket_id, application, received_at, text,
+    last_report_at, monitoring, units."""
+    ticket_id, application, received_at, text, last_report_at, monitoring, units = row
+    return OpenIncident(
+        ticket_id,
+        application,
+        received_at,
+        last_report_at,
+        text,
+        bool(monitoring),
+        frozenset(u for u in units or () if u),
+    )
+
+
+def with_overlay(
     found: dict[str, OpenIncident],
     overlay: Overlay,
     application: str,
@@ -264,6 +285,7 @@ def _with_overlay(
             and ticket.received_at <= at
         ):
             last = stored.last_report_at if stored else ticket.received_at
+            units = stored.units if stored else frozenset()
             found[ticket.ticket_id] = OpenIncident(
                 ticket.ticket_id,
                 application,
@@ -271,9 +293,10 @@ def _with_overlay(
                 last,
                 ticket.text,
                 is_parentless_channel(ticket.channel),
+                units | {ticket.unit} if ticket.unit else units,
             )
     for ticket in overlay.tickets.values():
         parent = found.get(ticket.parent_id or "")
-        if parent is not None and ticket.received_at > parent.last_report_at:
-            found[parent.ticket_id] = replace(parent, last_report_at=ticket.received_at)
+        if parent is not None:
+            found[parent.ticket_id] = parent.reported_by(ticket.unit, ticket.received_at)
     return [i for i in found.values() if i.monitoring or i.last_report_at >= at - window]

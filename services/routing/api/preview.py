@@ -103,7 +103,8 @@ async def preview(
         )
     except UnknownPolicy as error:
         raise Refused(422, "policy", str(error), "unknown_code") from error
-    duplicate = await asyncio.to_thread(_would_link, svc, outcome, at)
+    unit = body.requester.unit_code if body.requester and body.requester.unit_code else None
+    duplicate = await asyncio.to_thread(_would_link, svc, outcome, at, unit)
     return PreviewPublic(
         group=outcome.group,
         type=outcome.type,
@@ -136,7 +137,10 @@ def _requester(svc: RoutingServices, given: RequesterIn | None) -> RequesterUnit
         raise Refused(422, f"requester.{error.field}", error.reason, "unknown_code") from error
 
 
-def _would_link(svc: RoutingServices, outcome: Any, at: datetime) -> dict[str, Any] | None:
+def _would_link(
+    svc: RoutingServices, outcome: Any, at: datetime, unit: str | None
+) -> dict[str, Any] | None:
+    """The link the live decision would make: the requester's unit counts towards a burst."""
     if outcome.type != "incident" or outcome.application is None:
         return None
     policy = svc.catalog.routing.duplicates
@@ -144,7 +148,14 @@ def _would_link(svc: RoutingServices, outcome: Any, at: datetime) -> dict[str, A
     incidents = svc.index.open_incidents(
         outcome.application, at, timedelta(minutes=policy.window_minutes)
     )
-    report = Report("preview", outcome.application, outcome.type, at, outcome.text)
+    report = Report(
+        "preview",
+        outcome.application,
+        outcome.type,
+        at,
+        outcome.text,
+        unit=unit.strip().upper() if unit else None,
+    )
     match = parent_for(report, incidents, policy)
     if match is None:
         return None

@@ -164,6 +164,11 @@ class _Decision:
                 return self._by_topic(topic)
             self.reasons.append(f"picked {self.pick}; the text names no application")
             return self._decided(self.pick, "application_pick", 0.8)
+        if cues.unidentified(self.tokens.words, self.tokens.sentence):
+            self.reasons.append(
+                "the requester cannot tell which application fails: Service Desk triage"
+            )
+            return None, TRIAGE_GROUP, 0.5, "triage"
         if topic:
             return self._by_topic(topic)
         return self._by_model()

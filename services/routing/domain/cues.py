@@ -84,7 +84,57 @@ PROBLEM = (
     "internal server error",
     "bad gateway",
     "service unavailable",
+    "unavailable",
+    "cannot",
+    "can not",
+    "can t",
+    "not found",
+    "not working",
+    "stuck",
+    "rejected",
+    "bi tra ve",
+    "tu tat",
+    "bao sai",
+    "khong khop",
+    "chenh lech",
+    "bi lech",
+    "tinh sai",
+    "sai so lieu",
+    # what an error message says, quoted after "báo"
+    "khong hop le",
+    "khong ton tai",
+    "da ton tai",
+    "khong tim thay",
+    "khong du",
+    "bi trung",
+    "trung ma",
+    "het phien",
+    "session expired",
+    "no data",
+    "not open",
+    "invalid",
+    "access violation",
+    "runtime error",
+    "denied",
+    "bi da ra",
+    "bi mo",
+    "trang tron",
+    "ra trang",
+    "nhan doi",
+    "so am",
+    # security incidents
+    "gia mao",
+    "ma doc",
+    "nhiem virus",
+    "bi nhiem",
+    "lua dao",
+    "phishing",
+    "ransomware",
+    "tan cong",
 )
+
+#: Words that contain a fault cue but say something else: "chấm công" folds to "cham cong".
+NOT_A_FAULT = ("cham cong", "cham diem", "cham soc")
 
 #: The system is fine: a mention here is context ("TTSP vẫn bình thường"), not the problem.
 WORKING = (
@@ -148,6 +198,7 @@ REQUEST_ACTIONS = (
     "tang",
     "cau hinh",
     "huong dan",
+    "thay doi",
     "khoi phuc",
     "trich xuat",
     "mo",
@@ -188,9 +239,37 @@ SERVICE_REQUEST = (
     "tao nguoi su dung",
     "tao moi nguoi su dung",
     "them nguoi su dung",
-    "khai thac du lieu",
-    "trich xuat du lieu",
 )
+
+#: Asking for data: a request unless the same text reports a fault ("công cụ khai thác dữ liệu
+#: TABMIS báo 'Session expired'" names the tool that fails).
+DATA_REQUEST = ("khai thac du lieu", "trich xuat du lieu", "xin so lieu", "can so lieu")
+
+#: A how-to question ("cho em hỏi cách…", "làm sao để…"): a service request when it reports no
+#: fault; "cho em hỏi sao duyệt không được, báo lỗi…" reports one and is an incident.
+HOW_TO = (
+    "cho hoi",
+    "xin hoi",
+    "muon hoi",
+    "hoi cach",
+    "cach",
+    "lam sao",
+    "lam the nao",
+    "the nao de",
+    "o dau",
+    "quy trinh",
+    "how to",
+    "how do",
+    "how can",
+)
+
+#: The requester says they cannot tell which application fails ("em không biết của chương
+#: trình nào"): Service Desk triage (SPEC §1: "anything unidentified → SERVICE_DESK"),
+#: whatever device words stand beside it. Not knowing, then "which", in one sentence; "vào
+#: chương trình nào cũng chậm" (every program is slow) is not it.
+DONT_KNOW = ("khong biet", "khong ro", "chua ro", "chua biet", "not sure", "don t know")
+WHICH = ("chuong trinh nao", "ung dung nao", "phan mem nao", "he thong nao", "which")
+
 
 #: SPEC §3.2: an idea for the responsible department's monthly digest.
 PROPOSAL = (
@@ -208,6 +287,9 @@ PROPOSAL = (
     "nen cho phep",
     "nen bo sung",
     "mong muon bo sung",
+    "nang cap chuc nang",
+    "nang cap tinh nang",
+    "cai tien chuc nang",
 )
 
 Span = tuple[int, int]
@@ -247,14 +329,42 @@ def _by_first_word(phrases: tuple[str, ...]) -> dict[str, tuple[tuple[str, ...],
     return {first: tuple(targets) for first, targets in index.items()}
 
 
+#: "không ký được", "chưa gửi đi được": the commonest way to say something fails.
+_CANNOT = ("khong", "chua")
+_CANNOT_REACH = 3
+
+
 def problem_spans(words: Sequence[str]) -> list[Span]:
     """Fault cues that are not part of a "works fine" phrase ("không bị lỗi" is not a fault)."""
-    fine = find_cues(words, WORKING)
+    fine = find_cues(words, (*WORKING, *NOT_A_FAULT))
+    found = sorted({*find_cues(words, PROBLEM), *_cannot_spans(words)})
     return [
-        span
-        for span in find_cues(words, PROBLEM)
-        if not any(span[0] < end and start < span[1] for start, end in fine)
+        span for span in found if not any(span[0] < end and start < span[1] for start, end in fine)
     ]
+
+
+def _cannot_spans(words: Sequence[str]) -> list[Span]:
+    """ "không <verb…> được" with at most `_CANNOT_REACH` words between, in original indexes."""
+    expanded, origin = spell_out(words)
+    spans: list[Span] = []
+    for start, word in enumerate(expanded):
+        if word not in _CANNOT:
+            continue
+        for end in range(start + 2, min(len(expanded), start + 2 + _CANNOT_REACH)):
+            if expanded[end] == "duoc":
+                spans.append((origin[start], origin[end] + 1))
+                break
+    return spans
+
+
+def unidentified(words: Sequence[str], sentence: Sequence[int]) -> bool:
+    """The text says its writer does not know which application is at fault."""
+    which = find_cues(words, WHICH)
+    return any(
+        sentence[start] == sentence[w_start] and end <= w_start
+        for start, end in find_cues(words, DONT_KNOW)
+        for w_start, _ in which
+    )
 
 
 def first_cue(words: Sequence[str], phrases: Iterable[str]) -> Span | None:

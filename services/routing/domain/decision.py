@@ -43,6 +43,7 @@ class TicketRouting(Aggregate):
         reasons: list[str],
         text: str = "",
         channel: str = "",
+        unit: str | None = None,
     ) -> None:
         self.ticket_id = ticket_id
         self.group = group
@@ -59,6 +60,8 @@ class TicketRouting(Aggregate):
         self.text = text
         #: Intake's channel: a monitoring incident is an outage's parent (outages.py).
         self.channel = channel
+        #: The requester's unit code: reports from different units make a burst (outages.py).
+        self.unit = unit
         self.parent_id: str | None = None
         #: intake's lifecycle as routing heard it: open, resolved or closed.
         self.status = OPEN

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from libs.catalog.model import DuplicatePolicy
 from services.routing.domain.examples import LabelledTicket
@@ -101,27 +101,31 @@ def evaluate_linking(
 
 
 def replay(scenario: Scenario, read: Reader, policy: DuplicatePolicy) -> dict[str, str | None]:
-    """Feed the reports in time order, as routing would, resolving parents when told to."""
+    """Feed the reports in time order, as routing would, resolving parents when told to.
+
+    Monitoring's incidents carry their application and are parents, never children."""
     roots: dict[str, OpenIncident] = {}
     parent_of: dict[str, str | None] = {}
     for item in sorted(scenario.reports, key=lambda r: r.minute):
         for resolved, minute in scenario.resolutions.items():
             if minute <= item.minute:
                 roots.pop(resolved, None)
-        application, type_ = read(item.text, item.pick)
         at = scenario.start + timedelta(minutes=item.minute)
-        report = Report(item.id, application, type_, at, item.text)
+        if item.from_monitoring:
+            parent_of[item.id] = None
+            application = item.known_application or read(item.text, item.pick)[0]
+            roots[item.id] = OpenIncident(item.id, application, at, at, item.text, monitoring=True)
+            continue
+        application, type_ = read(item.text, item.pick)
+        report = Report(item.id, application, type_, at, item.text, item.unit)
         match = parent_for(report, roots.values(), policy)
         parent_of[item.id] = match.parent_id if match else None
         if match:
-            roots[match.parent_id] = _with_report_at(roots[match.parent_id], at)
+            roots[match.parent_id] = roots[match.parent_id].reported_by(item.unit, at)
         elif type_ == "incident" and application:
-            roots[item.id] = OpenIncident(item.id, application, at, at, item.text)
+            units = frozenset({item.unit}) if item.unit else frozenset()
+            roots[item.id] = OpenIncident(item.id, application, at, at, item.text, units=units)
     return parent_of
-
-
-def _with_report_at(incident: OpenIncident, at: datetime) -> OpenIncident:
-    return replace(incident, last_report_at=max(incident.last_report_at, at))
 
 
 def confusion_table(counts: Counter[tuple[str, str]], labels: Sequence[str]) -> list[str]:

@@ -29,6 +29,12 @@ _PARENTHETICAL = re.compile(r"\s*\([^)]*\)")
 #: user can write; in lower case ("dtkb lan") only slightly less.
 CODE_IN_CAPITALS = 2.5
 CODE_IN_LOWER_CASE = 2.0
+#: A code misspelt by one letter ("tamis", "tabmiss", "dmfass"): still the application, but
+#: less sure than the code itself.
+MISSPELT_CODE = 1.5
+#: Only codes this long are recognised misspelt: one letter off a short code is another word.
+_MISSPELT_MIN_LENGTH = 5
+_VOWELS = frozenset("aeiouy")
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,8 @@ def phrase_weight(written: str, phrase_words: Sequence[str]) -> float:
             return 1.0
         if len(phrase_words) > 1 or any(c.isdigit() for c in written):
             return CODE_IN_LOWER_CASE
+        if not _VOWELS.intersection(phrase_words[0]):
+            return CODE_IN_LOWER_CASE  # "tcs", "ttsp", "dmdc": no plain word looks like it
     return min(1.75, 1.0 + 0.25 * (len(phrase_words) - 1)) + (0.25 if alnum >= 4 else 0.0)
 
 
@@ -135,6 +143,12 @@ def _phrases(key: str, names: Iterable[str], signals: Iterable[Signal] = ()) -> 
     return [best[w] for w in sorted(best)]
 
 
+#: An application's full official name ("Thu ngân sách nhà nước và trao đổi thông tin thu")
+#: is as specific as its code written in capitals.
+OFFICIAL_NAME = CODE_IN_CAPITALS
+_OFFICIAL_NAME_MIN_WORDS = 3
+
+
 def application_phrases(catalog: Catalog) -> list[Phrase]:
     """Codes, names (also without their parenthesised code), aliases and routing signals."""
     signals: dict[str, list[Signal]] = defaultdict(list)
@@ -145,17 +159,37 @@ def application_phrases(catalog: Catalog) -> list[Phrase]:
         for app in catalog.applications.values()
         for phrase in _phrases(
             app.code,
-            [app.code, app.name, _PARENTHETICAL.sub("", app.name), *app.aliases],
-            signals[app.code],
+            [app.code, *app.aliases],
+            [*signals[app.code], *_official_names(app.code, app.name)],
         )
     ]
 
 
+def _official_names(code: str, name: str) -> list[Signal]:
+    """The catalog name, with and without its parenthesised code, weighed as a code; a short
+    name ("Quản lý tài sản (QLTS)") weighs as any alias."""
+    names = {name, _PARENTHETICAL.sub("", name).strip()}
+    return [
+        Signal(phrase=n, application=code, weight=_name_weight(n))
+        for n in sorted(names)
+        if words(n)
+    ]
+
+
+def _name_weight(name: str) -> float:
+    name_words = words(name)
+    if len(name_words) >= _OFFICIAL_NAME_MIN_WORDS:
+        return OFFICIAL_NAME
+    return phrase_weight(name, name_words)
+
+
 def topic_phrases(catalog: Catalog) -> list[Phrase]:
+    """Each group's topic keywords, and its own name: "nhờ nhóm kỹ thuật kiểm tra…" says whom
+    the requester means."""
     return [
         phrase
         for group in catalog.groups.values()
-        for phrase in _phrases(group.code, group.topic_keywords)
+        for phrase in _phrases(group.code, [group.name, *group.topic_keywords])
     ]
 
 
@@ -165,10 +199,41 @@ class PhraseIndex:
     def __init__(self, phrases: Iterable[Phrase]) -> None:
         self.by_first: dict[str, list[Phrase]] = defaultdict(list)
         self.by_joined: dict[str, list[Phrase]] = defaultdict(list)
+        #: One-word codes long enough to be recognised misspelt, by their first letter.
+        self.codes: dict[str, list[Phrase]] = defaultdict(list)
         for phrase in phrases:
             self.by_first[phrase.words[0]].append(phrase)
             if len(phrase.words) > 1:
                 self.by_joined["".join(phrase.words)].append(phrase)
+            elif _misspellable(phrase):
+                self.codes[phrase.words[0][0]].append(phrase)
+
+    def misspelt(self, word: str) -> list[Phrase]:
+        """The codes `word` is one typo away from (a letter missing, extra, wrong or swapped)."""
+        if len(word) < _MISSPELT_MIN_LENGTH - 1 or word in self.by_first:
+            return []
+        return [p for p in self.codes.get(word[0], ()) if _one_typo(word, p.words[0])]
+
+
+def _misspellable(phrase: Phrase) -> bool:
+    word = phrase.words[0]
+    return (
+        phrase.capital_weight is not None and len(word) >= _MISSPELT_MIN_LENGTH and word.isalpha()
+    )
+
+
+def _one_typo(word: str, code: str) -> bool:
+    """Damerau distance exactly 1, keeping the first letter (users rarely mistype it)."""
+    if word == code or word[0] != code[0] or abs(len(word) - len(code)) > 1:
+        return False
+    if len(word) == len(code):
+        diff = [i for i, (a, b) in enumerate(zip(word, code, strict=True)) if a != b]
+        if len(diff) == 1:
+            return True
+        i, j = diff[0], diff[-1]
+        return len(diff) == 2 and j == i + 1 and word[i] == code[j] and word[j] == code[i]
+    short, long_ = sorted((word, code), key=len)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
 def find_mentions(
@@ -197,6 +262,8 @@ def find_mentions(
             if phrase.capital_weight and upper and upper[i]:
                 weight = max(weight, phrase.capital_weight)
             found.append(Mention(phrase.key, i, i + 1, weight, word))
+        for phrase in index.misspelt(word):
+            found.append(Mention(phrase.key, i, i + 1, MISSPELT_CODE, word))
     return _without_nested(found)
 
 

@@ -15,6 +15,15 @@ class ScenarioReport:
     pick: str | None = None
     #: The report it must be linked to; None: it must not be linked.
     parent: str | None = None
+    #: The requester's unit: a burst of reports from different units is evidence of an outage.
+    unit: str | None = None
+    channel: str | None = None
+    #: The application set by whoever opened it without classification (monitoring).
+    known_application: str | None = None
+
+    @property
+    def from_monitoring(self) -> bool:
+        return self.channel == "monitoring"
 
 
 @dataclass(frozen=True)

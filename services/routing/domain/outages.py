@@ -10,7 +10,11 @@ error in the same hour is not the outage. A report that says its problem began e
 ("từ tuần trước") is not the outage either.
 
 Wrong links cost more than missed ones (resolving the parent resolves the children), so
-an unclear report is linked only when its wording is close to the incident's.
+an unclear report ("lỗi TABMIS", "the system is hanging") is linked only on evidence: wording
+close to the incident's, or the *burst* — incident reports of the same application from
+different units within minutes of each other are themselves the sign of an outage. The
+burst never overrides the problem's kind: a password reset (a request), a printing error or a
+signing error (a specific fault), or a fault that began before, stays apart in any burst.
 
 An incident opened by monitoring (channel `monitoring`) is the natural parent of an outage
 cluster (SPEC §5): it is preferred over users' first reports, and it takes reports for as
@@ -22,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from libs.catalog.model import DuplicatePolicy
@@ -61,7 +65,17 @@ OUTAGE_CUES: dict[str, tuple[str, ...]] = {
         "no listener",
         "cannot login",
         "cannot connect",
+        "cannot access",
+        "cannot submit",
+        "not responding",
+        "no response",
+        "unavailable",
+        "is down",
         "down",
+        "khong kha dung",
+        "het thoi gian cho",
+        "khong vo duoc",
+        "khong vo",
     ),
     "not_flowing": (
         "khong gui duoc",
@@ -77,7 +91,25 @@ OUTAGE_CUES: dict[str, tuple[str, ...]] = {
         "bi tra ve",
         "tra ve",
         "khong nop duoc",
+        "khong nop",
+        "khong di",
+        "chua di",
+        "khong ve",
+        "chua ve",
+        "chua nhan duoc",
+        "chua nhan",
+        "khong co lenh",
+        "cho mai",
+        "chua co ket qua",
+        "khong ra",
         "cham",
+        "stuck",
+        "hanging",
+        "bounce",
+        "bounces",
+        "nothing goes out",
+        "nothing comes back",
+        "failed",
     ),
 }
 
@@ -108,7 +140,12 @@ SPECIFIC_CUES: dict[str, tuple[str, ...]] = {
     "opening": ("khong mo duoc", "khong mo", "khong hien thi", "khong hien"),
     "saving": ("khong luu duoc", "khong luu"),
     "capacity": ("bao day", "hop thu day", "het dung luong", "day o", "full"),
+    "security": ("gia mao", "ma doc", "virus", "phishing", "lua dao", "tan cong", "ransomware"),
 }
+
+#: Specific kinds that an outage explains when the same report also says the system is not
+#: there: "không mở được, quay mãi rồi báo 503" is the outage, not a broken screen.
+YIELD_TO_OUTAGE = frozenset({"opening"})
 
 #: Error codes whose meaning is known: connection failures are outages, locked accounts are not.
 CODE_KINDS: dict[str, str] = {
@@ -129,11 +166,15 @@ CODE_KINDS: dict[str, str] = {
     "loi 502": "unreachable",
     "loi 503": "unreachable",
     "loi 504": "unreachable",
+    "bao 500": "unreachable",
+    "bao 502": "unreachable",
+    "bao 503": "unreachable",
+    "bao 504": "unreachable",
     "ora 01017": "credentials",
     "ora 28000": "credentials",
     "ora 28001": "credentials",
 }
-_CODE = re.compile(r"\b(ora|frm|http|loi|app|err)\s*-?\s*([0-9]{3,5})\b")
+_CODE = re.compile(r"\b(ora|frm|http|loi|bao|app|err)\s*-?\s*([0-9]{3,5})\b")
 
 #: "The error began before": it cannot be a report of an outage that began now.
 BEGAN_EARLIER = (
@@ -192,6 +233,8 @@ class Report:
     type: str
     received_at: datetime
     text: str
+    #: The requester's unit, when known: reports from different units make a burst.
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -206,6 +249,16 @@ class OpenIncident:
     text: str
     #: Opened by monitoring: the confirmed outage itself.
     monitoring: bool = False
+    #: The units that reported the outage so far (the incident's and its children's).
+    units: frozenset[str] = frozenset()
+
+    def reported_by(self, unit: str | None, at: datetime) -> OpenIncident:
+        """The incident once one more report of its outage has come in."""
+        return replace(
+            self,
+            last_report_at=max(self.last_report_at, at),
+            units=self.units | {unit} if unit else self.units,
+        )
 
 
 #: Tickets of these channels are outages confirmed by a machine: parents, never children.
@@ -234,6 +287,8 @@ def problem_of(text: str) -> Problem:
             outage = True
         elif code.startswith(("ora", "frm", "app")) or kind:
             specifics.add(kind or f"error {code}")
+    if outage:
+        specifics -= YIELD_TO_OUTAGE
     kind = "specific" if specifics else _OUTAGE if outage else _UNKNOWN
     content = frozenset(w for w in folded if w not in _NOT_CONTENT and not w.isdigit())
     began_earlier = bool(find_cues(folded, BEGAN_EARLIER))
@@ -256,35 +311,82 @@ def similarity(new: Problem, old: Problem) -> tuple[float, str]:
     return 0.0, "a different problem (an outage and a specific fault)"
 
 
+#: The burst: a report from another unit than those that reported the outage, arriving within
+#: this many minutes of the outage's latest report, is evidence by itself.
+BURST_MINUTES = 30
+#: What each other unit (up to `_BURST_UNITS`) adds to the similarity of a compatible report;
+#: monitoring's open incident counts as that many units (a machine confirmed the outage).
+_BURST_STEP = 0.1
+_BURST_UNITS = 3
+
+
+def burst_evidence(report: Report, incident: OpenIncident) -> int:
+    """How many *other* units reported this outage recently (monitoring counts as several).
+
+    0 when the report's unit is unknown or is the only one that reported it, or when the
+    outage's latest report is older than `BURST_MINUTES`."""
+    if incident.monitoring:
+        return _BURST_UNITS
+    recent = report.received_at - incident.last_report_at <= timedelta(minutes=BURST_MINUTES)
+    if report.unit is None or not recent:
+        return 0
+    return min(_BURST_UNITS, len(incident.units - {report.unit}))
+
+
+def compatible(new: Problem, old: Problem) -> bool:
+    """Could be the same problem: not an outage against a specific fault, nor two specific
+    faults of different kinds. An unclear report is compatible with anything."""
+    if _UNKNOWN in (new.kind, old.kind):
+        return True
+    if new.kind == old.kind == "specific":
+        return bool(new.specifics & old.specifics)
+    return new.kind == old.kind
+
+
 def parent_for(
     report: Report, open_incidents: Iterable[OpenIncident], policy: DuplicatePolicy
 ) -> ParentMatch | None:
-    """The open incident this report is another report of, if any (best match wins)."""
+    """The open incident this report is another report of, if any (best match wins).
+
+    The score is the problems' similarity, raised by the burst when the problems are
+    compatible: an unclear "lỗi TABMIS" from a third unit five minutes into an outage that two
+    units reported is another report of it; the same words with no burst are not enough."""
     if report.type != "incident" or report.application is None:
         return None
     problem = problem_of(report.text)
     if problem.began_earlier:
         return None
     window = timedelta(minutes=policy.window_minutes)
-    best: tuple[tuple[bool, float, float], OpenIncident, str] | None = None
+    best: tuple[tuple[bool, float, int, float], OpenIncident, str] | None = None
     for incident in open_incidents:
         if incident.ticket_id == report.ticket_id or incident.application != report.application:
             continue
         if not _in_time(report, incident, window):
             continue
-        score, why = similarity(problem, problem_of(incident.text))
+        theirs = problem_of(incident.text)
+        score, why = similarity(problem, theirs)
+        burst = burst_evidence(report, incident) if compatible(problem, theirs) else 0
+        if burst:
+            score = min(1.0, max(score, 0.5) + _BURST_STEP * burst)
+            why = f"{why}; {_burst_words(incident, burst)}"
         if score < policy.min_similarity:
             continue
-        # Monitoring's incident first, then the closest wording, then the earliest report.
-        rank = (incident.monitoring, score, -incident.received_at.timestamp())
+        # Monitoring's incident first, then the closest match, the biggest burst, the earliest.
+        rank = (incident.monitoring, round(score, 3), burst, -incident.received_at.timestamp())
         if best is None or rank > best[0]:
             best = (rank, incident, why)
     if best is None:
         return None
-    (_, score, _), incident, why = best
+    (_, score, _, _), incident, why = best
     return ParentMatch(
         incident.ticket_id, round(score, 3), (_reason(report, incident, why, score, policy),)
     )
+
+
+def _burst_words(incident: OpenIncident, burst: int) -> str:
+    if incident.monitoring:
+        return "monitoring confirmed the outage"
+    return f"a burst: {burst} other unit(s) reported it within {BURST_MINUTES} min"
 
 
 def _in_time(report: Report, incident: OpenIncident, window: timedelta) -> bool:

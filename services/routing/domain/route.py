@@ -62,7 +62,13 @@ def route_ticket(
     policy = policy_for(catalog, received_at, policy_id)
     application = catalog.applications.get(classification.application or "")
     handler = first_handler_for(
-        requester, application, policy, catalog.routing.options, catalog, group=classification.group
+        requester,
+        application,
+        policy,
+        catalog.routing.options,
+        catalog,
+        group=classification.group,
+        on=received_at.astimezone(VN).date(),
     )
     return RoutingOutcome(
         group=classification.group,

@@ -44,7 +44,9 @@ def cue_type(tokens: Tokens) -> TicketType | None:
     "góp ý: nên cho NSD tự reset mật khẩu" is a proposal; a proposal word directly before a
     request ("đề xuất cấp quyền cho anh A") is the administrative way of asking, so the
     request wins there. "Đề nghị cài…", "nhờ tạo…" ask for something to be done, unless the
-    same sentence reports a fault ("nhờ mở form bị lỗi").
+    same sentence reports a fault ("nhờ mở form bị lỗi"). Otherwise the fault decides, not the
+    phrasing: "nhờ kiểm tra giúp…", "đề nghị hỗ trợ…" or a question followed by an error is an
+    incident, and a how-to question that reports no fault is a request.
     """
     text_words = tokens.words
     request = cues.first_cue(text_words, cues.SERVICE_REQUEST)
@@ -59,4 +61,11 @@ def cue_type(tokens: Tokens) -> TicketType | None:
         faults = cues.problem_spans(text_words)
         if not any(tokens.sentence[start] == sentence for start, _ in faults):
             return "service_request"
+    faulty = bool(cues.problem_spans(text_words))
+    if cues.first_cue(text_words, cues.DATA_REQUEST) and not faulty:
+        return "service_request"
+    if faulty:
+        return "incident"
+    if cues.first_cue(text_words, cues.HOW_TO):
+        return "service_request"
     return None

@@ -146,13 +146,21 @@ def test_units_cover_every_kind_with_the_documented_codes(shipped: Catalog) -> N
     assert sum(1 for n in districts.values() if n >= 3) >= 10
 
 
-def test_the_three_phases_with_the_ito_rule_first(shipped: Catalog) -> None:
+def test_the_three_phases_and_the_2025_one_with_the_ito_rule_first(shipped: Catalog) -> None:
     versions = {v.id: v for v in shipped.routing.versions}
     assert {k: v.effective_from for k, v in versions.items()} == {
         "phase-1": date(2017, 1, 1),
         "phase-2": date(2018, 1, 1),
         "phase-3": date(2019, 1, 1),
+        "phase-4": date(2025, 3, 1),
     }
+    # The historical phases name the provincial IT office; the 2025 one the regional one.
+    assert [versions[k].l1_office for k in ("phase-1", "phase-2", "phase-3", "phase-4")] == [
+        "province",
+        "province",
+        "province",
+        "region",
+    ]
     assert shipped.routing.options == {"ito_outsourcing": True}
     for version in versions.values():
         ito = version.rules[0]
@@ -176,7 +184,9 @@ def test_the_three_phases_with_the_ito_rule_first(shipped: Catalog) -> None:
         (date(2018, 1, 2), "phase-2"),
         (date(2018, 12, 31), "phase-2"),
         (date(2019, 1, 1), "phase-3"),
-        (date(2026, 3, 15), "phase-3"),
+        (date(2025, 2, 28), "phase-3"),
+        (date(2025, 3, 1), "phase-4"),  # Quyết định 385/QĐ-BTC: the two-level organisation
+        (date(2026, 3, 15), "phase-4"),
     ],
 )
 def test_policy_in_force(shipped: Catalog, on: date, expected: str) -> None:

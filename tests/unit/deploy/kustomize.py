@@ -34,6 +34,7 @@ SERVICES = {
     "escalation": 8002,
     "monitoring": 8003,
     "reporting": 8004,
+    "knowledge": 8005,
 }
 GATEWAY = "intake"
 SMTP_PORT = 2525

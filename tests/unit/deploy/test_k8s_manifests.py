@@ -522,7 +522,16 @@ def test_dev_overrides_apply() -> None:
     # The patch kept what it did not name.
     intake = by_kind(objects, "KafkaTopic")["hotro.intake.v1"]["spec"]
     assert intake["partitions"] == DEFAULT_PARTITIONS
-    assert intake["config"]["retention.ms"] == 604800000
+    assert intake["config"]["retention.ms"] == -1
+
+
+def test_event_topics_keep_everything_for_rebuilds() -> None:
+    """Reporting rebuilds a projection by reading the event topics from the start (issue 10)."""
+    topics = by_kind(rendered("overlays/production"), "KafkaTopic")
+    events = {name: t for name, t in topics.items() if name != "hotro.deadletter.v1"}
+    assert events, "no event topics rendered"
+    for name, topic in events.items():
+        assert topic["spec"]["config"]["retention.ms"] == -1, name
 
 
 @pytest.mark.parametrize("name", KUSTOMIZATIONS)

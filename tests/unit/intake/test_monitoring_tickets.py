@@ -197,7 +197,7 @@ def test_a_target_incident_goes_to_the_application_group_as_an_incident() -> Non
     assert outcome.first_handler.office == "TABMIS"
 
 
-def test_a_wan_incident_is_the_district_s_and_goes_to_its_province_it_office() -> None:
+def test_a_wan_incident_is_the_district_s_and_goes_to_its_local_it_office() -> None:
     district = District(
         code="KBNN-BDG-BENCAT", name="KBNN Bến Cát", province="BDG", province_name="Bình Dương",
         channels=("wan-bdg-bencat-1", "wan-bdg-bencat-2"),
@@ -224,4 +224,25 @@ def test_a_wan_incident_is_the_district_s_and_goes_to_its_province_it_office() -
     outcome = routed(ticket)
     assert outcome.type == "incident"
     assert (outcome.first_handler.kind, outcome.first_handler.tier) == ("province", "L1")
-    assert outcome.first_handler.office == catalog().provinces["BDG"].it_office
+    # The local L1 of the organisation in force on the day (issue 14): in December 2026 the
+    # IT function of the regional treasury that carries on the closed district treasury.
+    day = catalog().as_of(T0.date())
+    in_force = day.unit("KBNN-BDG-BENCAT")
+    assert in_force is not None and day.office(in_force.it_office) is not None
+    assert outcome.first_handler.office == in_force.it_office
+
+
+def test_a_wan_incident_made_worse_raises_its_ticket_by_a_priority_change() -> None:
+    """Issue 9: the district's second channel down makes the incident P1; the ticket follows
+    through the desk's priority change (an event escalation recomputes the SLA from)."""
+    ticket, record = opened_ticket(opened(source="wan", priority="P2"))
+    assert ticket.priority == "P2"
+    worse = IncidentUpdated(**facts(source="wan", priority="P1"), change="mức ưu tiên P2 → P1")
+    decide_ticket(worse, ticket, record, None, catalog())
+    [raised] = [e for e in ticket.collect_events() if type(e).__name__ == "PriorityChanged"]
+    assert (raised.priority, raised.previous, raised.automatic) == ("P1", "P2", True)  # type: ignore[attr-defined]
+    assert "P2 → P1" in raised.reason and ticket.priority == "P1"  # type: ignore[attr-defined]
+
+    better = IncidentUpdated(**facts(source="wan", priority="P2"), change="mức ưu tiên P1 → P2")
+    decide_ticket(better, ticket, record, None, catalog())
+    assert ticket.priority == "P1"  # monitoring raises, never lowers what the desk holds

@@ -12,7 +12,13 @@ from openpyxl import load_workbook
 from services.reporting.adapters.report_files import report_csv, report_xlsx
 from services.reporting.adapters.report_html import report_html
 from services.reporting.domain.periods import LOCAL_TZ, parse_period
-from services.reporting.domain.report import ReportInputs, TicketRow, compose_report
+from services.reporting.domain.report import (
+    OutageRow,
+    ReadinessCheck,
+    ReportInputs,
+    TicketRow,
+    compose_report,
+)
 
 NOVEMBER = parse_period("monthly", "2026-11")
 KEYS = {"period", "tickets", "sla", "resolution", "escalation", "backlog", "incidents",
@@ -52,8 +58,32 @@ def compose(rows: list[TicketRow] = ROWS) -> dict:
             # a fixed 8-hour day stands in for the treasury calendar
             business_hours=lambda a, b: (b - a) / timedelta(hours=1) / 3,
             is_working_day=lambda d: d.weekday() < 5 and d != date(2026, 11, 20),
+            outages=OUTAGES,
+            readiness=READINESS,
+            now=at(30, 12),
         )
     )
+
+
+OUTAGES = [
+    OutageRow(application="TTSP", down_since=at(4, 8), recovered_at=at(4, 9),
+              outage_minutes=61.5),
+    OutageRow(application="TTSP", down_since=at(5, 8), recovered_at=at(5, 8, ),
+              outage_minutes=3.0),
+    # still down: counted up to "now" (30 November, 12:00)
+    OutageRow(application="TABMIS", down_since=at(30, 11), recovered_at=None,
+              outage_minutes=None),
+    OutageRow(application=None, down_since=at(6), recovered_at=None, outage_minutes=None),
+]  # fmt: skip
+
+READINESS = [
+    ReadinessCheck(day=date(2026, 11, 2), check_id="tabmis-web", application="TABMIS", ok=True),
+    ReadinessCheck(day=date(2026, 11, 2), check_id="ttsp-web", application="TTSP", ok=True),
+    ReadinessCheck(day=date(2026, 11, 3), check_id="tabmis-web", application="TABMIS", ok=False),
+    ReadinessCheck(day=date(2026, 11, 3), check_id="ttsp-web", application="TTSP", ok=True),
+    ReadinessCheck(day=date(2026, 11, 4), check_id="tabmis-web", application="TABMIS", ok=False),
+    ReadinessCheck(day=date(2026, 11, 4), check_id="mail-imap", application=None, ok=False),
+]  # fmt: skip
 
 
 def test_the_report_has_exactly_the_keys_of_spec_section_6() -> None:
@@ -95,13 +125,57 @@ def test_backlog_ageing_is_measured_at_the_end_of_the_period() -> None:
 
 def test_incidents_problems_user_errors_and_working_days() -> None:
     report = compose()
-    assert report["incidents"] == {"opened": 1, "outage_minutes_by_application": {"TTSP": 2940.0}}
+    assert report["incidents"] == {
+        "opened": 4,
+        "outage_minutes_by_application": {"TABMIS": 60.0, "TTSP": 64.5},
+    }
     assert report["top_problems"] == [
         {"application": "TABMIS", "summary": "Không đăng nhập được TABMIS", "tickets": 2}
     ]
     assert report["user_errors_by_province"] == {"HNI": 1}
     assert report["readiness"]["working_days"] == 20  # 21 weekdays less one day off
-    assert report["readiness"]["all_green_days"] is None  # no source yet: not faked
+    assert report["readiness"]["all_green_days"] == 1  # only 2 November: every check ok
+    assert report["readiness"]["failures_by_application"] == {"TABMIS": 2, "mail-imap": 1}
+
+
+def test_no_morning_round_recorded_is_no_all_green_count_rather_than_zero() -> None:
+    report = compose_report(
+        ReportInputs(
+            period=NOVEMBER,
+            tickets=[],
+            backlog=[],
+            business_hours=lambda a, b: 0.0,
+            is_working_day=lambda d: True,
+        )
+    )
+    assert report["readiness"] == {
+        "working_days": 30,
+        "all_green_days": None,
+        "failures_by_application": {},
+    }
+    assert report["incidents"] == {"opened": 0, "outage_minutes_by_application": {}}
+
+
+def test_time_waiting_for_the_requester_is_not_counted_in_the_time_to_resolve() -> None:
+    waited = replace(
+        ROWS[0],
+        pauses=(
+            (at(2, 10), at(2, 11)),
+            (
+                at(
+                    2,
+                    10,
+                ),
+                at(
+                    2,
+                    11,
+                ),
+            ),
+        ),
+    )  # the same hour twice: subtracted once
+    report = compose([waited])
+    # 4 wall-clock hours less 1 waiting, on the stand-in calendar (a third of wall time)
+    assert report["resolution"]["median_business_hours"] == round(3 / 3, 1)
 
 
 def test_an_empty_period_has_no_shares_and_no_keys() -> None:

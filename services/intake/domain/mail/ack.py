@@ -1,4 +1,5 @@
-"""The automatic acknowledgement of a new e-mail ticket, in Vietnamese (SPEC §2).
+"""The automatic acknowledgement of a new ticket, in Vietnamese (SPEC §2; every channel with an
+address, issue 13).
 
 The subject carries `[YC-…]` so that a reply threads even when the requester's client drops
 In-Reply-To, and the headers mark the message as automatic (RFC 3834) so that well-behaved
@@ -8,6 +9,10 @@ auto-responders do not answer it: both sides of the no-loop rule.
 from __future__ import annotations
 
 import re
+from datetime import datetime
+
+from libs.platform.letters import letter, one_line
+from libs.text import vietnamese_datetime
 
 from .model import ParsedMail
 from .ticket_numbers import subject_tag, without_ticket_tags
@@ -34,28 +39,34 @@ def subject_text(original_subject: str) -> str:
     return " ".join(subject.split()) or _NO_SUBJECT
 
 
-def ack_body(number: str, requester_name: str = "", original_subject: str = "") -> str:
-    """Plain-text body of the acknowledgement."""
-    name = " ".join(_CONTROL.sub(" ", requester_name).split())
-    greeting = f"Kính gửi anh/chị {name}," if name else "Kính gửi anh/chị,"
-    subject = " ".join(_CONTROL.sub(" ", without_ticket_tags(original_subject)).split())
-    return "\n".join(
-        [
-            greeting,
-            "",
-            "Bộ phận Hỗ trợ Công nghệ thông tin - Kho bạc Nhà nước đã tiếp nhận yêu cầu của "
-            f"anh/chị với mã số {number}.",
-            f"Tiêu đề: {subject or _NO_SUBJECT}",
-            "",
-            "Cán bộ hỗ trợ sẽ xử lý và phản hồi anh/chị trong thời gian sớm nhất. Khi cần bổ sung "
-            "thông tin, anh/chị vui lòng trả lời thư này và giữ nguyên mã "
-            f"{subject_tag(number)} trong tiêu đề thư.",
-            "",
-            "Đây là thư trả lời tự động. Để gửi một yêu cầu khác, anh/chị vui lòng soạn thư mới.",
-            "",
-            "Trân trọng,",
-            "Bộ phận Hỗ trợ CNTT - Kho bạc Nhà nước",
-        ]
+#: How the requester reached us, as the acknowledgement says it (monitoring has no requester).
+CHANNEL_VI = {
+    "email": "thư điện tử",
+    "web": "cổng hỗ trợ trực tuyến",
+    "phone": "điện thoại",
+}
+
+
+def ack_body(
+    number: str,
+    requester_name: str = "",
+    original_subject: str = "",
+    received_at: datetime | str | None = None,
+    channel: str = "email",
+) -> str:
+    """Plain-text body of the acknowledgement, for whichever channel the request came by."""
+    subject = one_line(without_ticket_tags(original_subject))
+    received = f"Thời gian tiếp nhận: {vietnamese_datetime(received_at)}." if received_at else ""
+    how = CHANNEL_VI.get(channel, channel)
+    return letter(
+        requester_name,
+        "Bộ phận Hỗ trợ Công nghệ thông tin - Kho bạc Nhà nước đã tiếp nhận yêu cầu của "
+        f"anh/chị với mã số {number} (qua {how}).\n"
+        f"Tiêu đề: {subject or _NO_SUBJECT}" + (f"\n{received}" if received else ""),
+        "Cán bộ hỗ trợ sẽ xử lý và phản hồi anh/chị trong thời gian sớm nhất. Khi cần bổ sung "
+        "thông tin, anh/chị vui lòng trả lời thư này và giữ nguyên mã "
+        f"{subject_tag(number)} trong tiêu đề thư.",
+        "Đây là thư trả lời tự động. Để gửi một yêu cầu khác, anh/chị vui lòng soạn thư mới.",
     )
 
 
