@@ -108,6 +108,12 @@ class ConsumerRunner:
         self.ready = asyncio.Event()
         #: Per partition, the offset just past the last record this runner received.
         self._read_to: dict[TopicPartition, int] = {}
+        #: Per partition, the highest end (high watermark) seen: an end lower than it is a loss.
+        self._highwater_seen: dict[TopicPartition, int] = {}
+        #: Partitions read past a hole before their end: rewound once the end is reached.
+        self._holes_behind: set[TopicPartition] = set()
+        #: Partitions whose last record was read again because we started at their end.
+        self._end_read: set[TopicPartition] = set()
 
     async def start(self) -> None:
         await self._producer.start()
@@ -146,7 +152,35 @@ class ConsumerRunner:
             highwater = self._consumer.highwater(tp)
             if highwater is None:
                 continue
+            if highwater < self._highwater_seen.get(tp, 0):
+                # A log's end never moves back: the broker lost the partition. What it holds
+                # now may sit below our position (a poison message has no stream position
+                # to betray a hole, found by the chaos run), so it is all read again.
+                log.warning(
+                    "partition's end moved back; reading it from the start",
+                    extra={
+                        "consumer": self.name,
+                        "topic": tp.topic,
+                        "partition": tp.partition,
+                        "highwater": highwater,
+                        "before": self._highwater_seen[tp],
+                    },
+                )
+                await self._consumer.seek_to_beginning(tp)
+                self._read_to.pop(tp, None)
+                self._holes_behind.discard(tp)
+                self._highwater_seen[tp] = highwater
+                continue
+            self._highwater_seen[tp] = highwater
             offset = await self._consumer.position(tp)
+            if offset == highwater > 0 and tp not in self._read_to and tp not in self._end_read:
+                # Starting exactly at the end shows nothing, not even a hole: read the last
+                # record once. After a broker loss the committed offset can be the end of a
+                # new log whose every record we miss (found by the chaos run); that record's
+                # `prev` then betrays the hole, and the hole rewinds the partition.
+                self._end_read.add(tp)
+                self._consumer.seek(tp, highwater - 1)
+                continue
             if offset > highwater and offset != self._read_to.get(tp):
                 log.warning(
                     "fetch offset beyond the partition's end; reading it from the start",
@@ -160,6 +194,7 @@ class ConsumerRunner:
                 )
                 await self._consumer.seek_to_beginning(tp)
                 self._read_to.pop(tp, None)
+                self._holes_behind.discard(tp)
 
     async def _handle_partition(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
         try:
@@ -185,6 +220,10 @@ class ConsumerRunner:
             await self.sink.apply(stream, run, self._dead_letter)
         highwater = self._consumer.highwater(tp)
         at_end = highwater is None or records[-1].offset + 1 >= highwater
+        # A hole seen before the end is remembered: the events waiting behind it are behind
+        # our position once the filler comes, and a filler that ends the log shows no hole of
+        # its own (found by the chaos run: a consumer stuck with nothing left to read).
+        hole = hole or tp in self._holes_behind
         if hole and at_end:  # the filler may still be ahead of us: rewind only at the end
             log.warning(
                 "hole in stream; rewinding until the relay has republished",
@@ -192,7 +231,10 @@ class ConsumerRunner:
             )
             await asyncio.sleep(0.5)
             await self._consumer.seek_to_beginning(tp)
+            self._holes_behind.discard(tp)
             skipped = 0
+        elif hole:
+            self._holes_behind.add(tp)
         EVENTS_PROCESSED.labels(self.name, tp.topic).inc(len(run))
         if skipped:
             EVENTS_SKIPPED.labels(self.name, tp.topic).inc(skipped)

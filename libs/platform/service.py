@@ -35,6 +35,7 @@ from libs.platform.http import ReadinessCheck, health_router, instrument
 from libs.platform.logs import configure_logging
 from libs.platform.runtime import Loop, serve
 from libs.platform.settings import SettingError, Settings, load_settings
+from libs.platform.watchdog import StartupWatchdog, startup_timeout_s
 
 A = TypeVar("A", bound=ServiceApplication)
 
@@ -50,6 +51,7 @@ class ServiceKit:
         self.relays: list[OutboxRelay] = []
         self.consumers: list[ConsumerRunner] = []
         self.pool: AsyncConnectionPool[Any] | None = None
+        self.watchdog = StartupWatchdog(service, startup_timeout_s()).start()
 
     @property
     def schema(self) -> str:
@@ -149,6 +151,7 @@ class ServiceKit:
             await relay.start()
         for consumer in self.consumers:
             await consumer.start()
+        self.watchdog.passed()
         try:
             await serve(self.settings, app, self.loops)
         finally:

@@ -18,7 +18,9 @@ from tools.suite import Suite
 #: The suite's settings for a chaos run: the load comes from one address, so the per-address
 #: and per-sender limits would refuse it (they are tested elsewhere); no probes of the
 #: estate, so that after the run every log stops growing and "caught up" has one meaning.
+#: A start-up that hangs (PostgreSQL restarted under it) gives up well within the settling.
 CHAOS_ENV = {
+    "HOTRO_STARTUP_TIMEOUT_S": "60",
     "HOTRO_RATE_SUBMIT": "0",
     "HOTRO_RATE_PUBLIC": "0",
     "HOTRO_RATE_SMTP_SENDER": "0",

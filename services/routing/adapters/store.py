@@ -128,6 +128,8 @@ class RoutingDecider:
             requester=requester_of(submitted),
             received_at=submitted.received_at,
             model=self.classifier.model,
+            # The monitoring service names the application it watches; nobody guessed it.
+            pick_is_known=submitted.channel == "monitoring",
         )
         routing = TicketRouting(
             id=decision_id,

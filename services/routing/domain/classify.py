@@ -87,13 +87,19 @@ def classify(
     picked_application: str | None = None,
     model: TicketGuesser | None = None,
     min_confidence: float | None = None,
+    pick_is_known: bool = False,
 ) -> Classification:
     """Application and group from the text or the pick, then the ticket's type.
 
     The pick list is often left on its first entry, so a text that clearly names another
     application (or clearly speaks of a printer) wins; the caller keeps the pick on the ticket.
+    A pick that is known rather than chosen (`pick_is_known`: the monitoring service names
+    the application it watches) is never overridden by the text.
     """
     decision = _Decision(text, catalog, picked_application, model, min_confidence)
+    if pick_is_known and decision.pick:
+        decision.reasons.append(f"{decision.pick} is known, not picked: the alert is about it")
+        decision.known = True
     return decision.classification()
 
 
@@ -125,6 +131,8 @@ class _Decision:
         self.topic_scores = _scores(tokens, find_mentions(tokens, vocabulary.topics))
         self.candidates = _ranked(self.app_scores)
         self._prediction: Prediction | None = None
+        #: The pick is a fact (a monitored application), not a requester's choice.
+        self.known = False
 
     @property
     def prediction(self) -> Prediction | None:
@@ -149,6 +157,8 @@ class _Decision:
     # -- application and group ----------------------------------------------------------
 
     def _application_and_group(self) -> tuple[str | None, str, float, Source]:
+        if self.known and self.pick:
+            return self._decided(self.pick, "application_pick", 1.0)
         topic = self._topic()
         if self.candidates:
             best, best_score = self.candidates[0]

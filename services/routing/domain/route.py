@@ -55,10 +55,11 @@ def route_ticket(
     received_at: datetime,
     policy_id: str | None = None,
     model: TicketGuesser | None = None,
+    pick_is_known: bool = False,
 ) -> RoutingOutcome:
     """Classify, then apply the policy version in force at `received_at` (or the named one)."""
     text = problem_text(subject, description)
-    classification = classify(text, catalog, picked_application, model)
+    classification = classify(text, catalog, picked_application, model, pick_is_known=pick_is_known)
     policy = policy_for(catalog, received_at, policy_id)
     application = catalog.applications.get(classification.application or "")
     handler = first_handler_for(

@@ -314,6 +314,20 @@ def test_a_faint_other_mention_does_not_overrule_the_pick() -> None:
     assert (result.application, result.source) == ("TCS-TT", "application_pick")
 
 
+def test_a_known_application_holds_against_server_words_in_an_alert() -> None:
+    alert = "Zabbix cảnh báo máy chủ CSDL đầy ổ đĩa, máy chủ không phản hồi; TABMIS lỗi"
+    guessed = classify(alert, CATALOG, "TTSP")
+    known = classify(alert, CATALOG, "TTSP", pick_is_known=True)
+
+    assert guessed.application != "TTSP"
+    assert (known.application, known.source, known.confidence) == (
+        "TTSP",
+        "application_pick",
+        1.0,
+    )
+    assert known.group == CATALOG.applications["TTSP"].group
+
+
 @pytest.mark.parametrize(
     ("text", "ticket_type"),
     [
