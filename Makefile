@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-# End-to-end modules mostly wait on processes: three workers keep two cores busy.
-TEST_WORKERS ?= 3
+# End-to-end modules mostly wait on processes (readiness, group joins, SLA scans): four
+# workers keep two cores busy; three left a quarter of them idle.
+TEST_WORKERS ?= 4
 
 .PHONY: install run test test-unit lint format bench eval clean backup restore chaos
 

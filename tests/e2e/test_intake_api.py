@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -394,3 +395,36 @@ def test_fuzzed_requests_from_the_openapi_document_never_get_a_server_error(suit
 
         call()
     assert sum(seen.values()) > 300 and not failures, failures[:5]
+
+
+def test_an_old_ticket_is_history_without_a_clock_and_a_future_one_is_refused(
+    suite: Suite,
+) -> None:
+    """Issue 16: an old `received_at` breached at once and escalated itself; a future one
+    was accepted and sat on top of every queue under a future year's number."""
+    now = datetime.now(UTC)
+    ahead = web_ticket(
+        "Lỗi TABMIS từ tương lai", received_at=(now + timedelta(hours=1)).isoformat()
+    )
+    refused = _post(suite, "/tickets", suite.admin_token, json=ahead)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"][0]["field"] == "received_at"
+    assert "future" in refused.json()["detail"][0]["msg"]
+    skewed = web_ticket(
+        "TABMIS lỗi đồng hồ lệch", received_at=(now + timedelta(minutes=2)).isoformat()
+    )
+    assert _post(suite, "/tickets", suite.admin_token, json=skewed).status_code == 201
+
+    old = web_ticket(
+        "TABMIS không kết xuất được báo cáo quý", priority="P1",
+        received_at=(now - timedelta(days=400)).isoformat(),
+    )  # fmt: skip
+    created = _post(suite, "/tickets", suite.admin_token, json=old)
+    assert created.status_code == 201, created.text
+    placed = wait_until(
+        lambda: (v := ticket(suite, created.json()["id"])).get("tier") and v, 60, "placement"
+    )
+    assert placed["number"].startswith(f"YC-{(now - timedelta(days=400)).year}-")
+    assert placed["sla"] is None  # placed on the ladder, no clock of ours ran
+    history = [h["type"] for h in ticket(suite, placed["id"])["history"]]
+    assert "hotro.ticket.sla_breached.v1" not in history

@@ -138,6 +138,7 @@ def decider(catalog: Catalog, setup: SlaSetup):  # type: ignore[no-untyped-def]
                     routed.received_at,
                     now,
                     setup,
+                    arrived_at=envelope.time,
                 )
             ]
         if envelope.type == TicketStatusChanged.TYPE:

@@ -47,8 +47,10 @@ def place_routed_ticket(
     received_at: datetime,
     now: datetime,
     setup: SlaSetup,
+    arrived_at: datetime | None = None,
 ) -> TicketEscalation:
-    """A routed ticket starts at its first handler, its SLA counted from when it was received."""
+    """A routed ticket starts at its first handler, its SLA counted from when it was received
+    (`arrived_at`: when it reached Hotro, the routing decision's time; `now` if not given)."""
     placement = initial_placement(first_handler_kind, first_handler_office, group)
     escalation = TicketEscalation(
         id=escalation_id,
@@ -63,6 +65,8 @@ def place_routed_ticket(
         priority=priority,
         ticket_type=ticket_type,
     )
+    if is_history(received_at, arrived_at or now, setup.catalog):
+        return escalation
     queue = "ito" if placement.tier == "ITO" else "default"
     policy = setup.catalog.policy_for(queue, priority, received_at)  # type: ignore[arg-type]
     clock = SlaClock.for_policy(policy, setup.calendars[policy.calendar]).start(received_at)
@@ -70,6 +74,11 @@ def place_routed_ticket(
     with contextlib.suppress(CalendarRangeError):
         _record_clock(escalation, clock, now)
     return escalation
+
+
+def is_history(received_at: datetime, arrived_at: datetime, catalog: SlaCatalog) -> bool:
+    """Received so long before it reached Hotro that no clock of ours was running."""
+    return arrived_at - received_at > timedelta(hours=catalog.history_after_hours)
 
 
 def clock_of(escalation: TicketEscalation, setup: SlaSetup) -> SlaClock | None:

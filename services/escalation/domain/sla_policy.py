@@ -133,6 +133,10 @@ class SlaCatalog(_Strict):
     policies: dict[str, PolicySpec]
     queues: dict[str, QueueSpec]
     seasons: list[Season] = Field(default_factory=list)
+    #: A ticket received this many hours (wall clock) before it reached Hotro is history
+    #: (an import, a backlog typed in): it is placed without an SLA clock, so it never
+    #: breaches, escalates itself or mails a group lead for time that passed elsewhere.
+    history_after_hours: int = Field(default=24, ge=1)
 
     _known_zone = field_validator("timezone")(known_zone)
 

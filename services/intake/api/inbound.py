@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 from typing import Annotated, Any
 
@@ -31,6 +31,7 @@ from services.intake.api.errors import FieldError
 from services.intake.api.schemas import InboundOutcome, MailPublic, MailsPublic
 from services.intake.domain.access import ROLES, check_role
 from services.intake.domain.inbound_mail import InboxOutcome, NotDismissable, NotHeld
+from services.intake.domain.received import received_at_problem
 from services.intake.service_layer.mail_intake import MAX_MAIL_BYTES, STORAGE_ERRORS, MailOutcome
 
 log = logging.getLogger(__name__)
@@ -39,10 +40,6 @@ router = APIRouter(prefix="/inbound", tags=["mail"])
 Svc = Annotated[Services, Depends(get_services)]
 
 GATEWAY_ROLES = frozenset({"integration", "admin"})
-#: A late delivery says when the mail really arrived: never before mail systems, never ahead
-#: of now by more than a clock's skew (year 9999 also overflowed the ticket's local year).
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-SKEW = timedelta(days=1)
 ADMIN = frozenset({"admin"})
 #: Who may ask whether an address is mailed: everyone but requesters (the desk's reads).
 STAFF = frozenset(ROLES) - {"requester"}
@@ -81,10 +78,10 @@ async def inbound_email(
     """One raw RFC 822 message → ticket, comment, held, ignored or dead letter (with the
     reason); 413 over `HOTRO_MAX_MAIL_BYTES`, whatever the Content-Type."""
     check_role(user, GATEWAY_ROLES, "chuyển thư vào hệ thống / deliver mail")
-    if received_at is not None and received_at.tzinfo is None:
-        raise FieldError(("query", "received_at"), "received_at needs a UTC offset")
-    if received_at is not None and not EARLIEST <= received_at <= datetime.now(UTC) + SKEW:
-        raise FieldError(("query", "received_at"), "received_at must be after 1970 and not ahead")
+    # A late delivery says when the mail really arrived (services/intake/domain/received.py).
+    problem = received_at and received_at_problem(received_at, datetime.now(UTC))
+    if problem:
+        raise FieldError(("query", "received_at"), problem)
     raw = await read_message(request)
     try:
         result = await svc.mail.take_in(raw, "http", received_at)

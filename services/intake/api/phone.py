@@ -9,10 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from services.intake.api.deps import CurrentUser, Services, get_services
+from services.intake.api.errors import FieldError
 from services.intake.api.priority_input import priority_of_submission
 from services.intake.api.schemas import PhoneCallCreate, TicketCreated
 from services.intake.api.tickets import check_application, requester_of
 from services.intake.domain.access import DESK_ROLES, check_role
+from services.intake.domain.received import received_at_problem
 from services.intake.service_layer.requesters import note_remapped
 from services.intake.service_layer.submissions import NewTicket
 
@@ -27,6 +29,9 @@ async def log_call(
     """Log a call: the caller (directory e-mail, unit code or declared unit), the number to
     call back and the operator's notes become a `phone` ticket."""
     check_role(user, DESK_ROLES, "ghi nhận cuộc gọi / log phone calls")
+    problem = body.called_at and received_at_problem(body.called_at, datetime.now(UTC))
+    if problem:
+        raise FieldError(("body", "called_at"), problem.replace("received_at", "called_at"))
     given = body.caller.model_dump()
     given["phone"] = body.callback_number.strip()
     requester, unit_kind, province, notes = await requester_of(

@@ -33,6 +33,7 @@ from services.intake.api.schemas import TicketCreate, TicketCreated, TicketPubli
 from services.intake.api.uploads import read_uploads, ticket_request_body
 from services.intake.domain.access import ROLES, TicketScope, can_read
 from services.intake.domain.numbers import is_ticket_number
+from services.intake.domain.received import received_at_problem
 from services.intake.domain.ticket import Ticket
 from services.intake.service_layer.requesters import (
     RequesterProblem,
@@ -128,6 +129,9 @@ async def submit_ticket(
             status=403,
             kind="forbidden",
         )
+    problem = body.received_at and received_at_problem(body.received_at, datetime.now(UTC))
+    if problem:
+        raise FieldError(("body", "received_at"), problem)
     if body.channel not in PUBLIC_CHANNELS and (user is None or user.role not in CHANNEL_ROLES):
         raise FieldError(
             ("body", "channel"),

@@ -262,3 +262,30 @@ def test_the_monthly_digest_covers_the_month_before_in_hanoi_time(
     now: datetime, month: str
 ) -> None:
     assert previous_month(now) == month
+
+
+def test_a_ticket_received_long_before_it_reached_hotro_never_breaches(
+    org: Catalog, setup: SlaSetup
+) -> None:
+    """Issue 16: an old `received_at` (an import) breached at once and escalated itself."""
+    received = MORNING - timedelta(days=400)
+    arrived = MORNING
+    history = decisions.place_routed_ticket(
+        uuid.uuid4(), str(uuid.uuid4()), "province", "PTH-HNI", "TABMIS", "TABMIS", "P1",
+        "incident", received, arrived, setup, arrived_at=arrived,
+    )  # fmt: skip
+    late_call = decisions.place_routed_ticket(
+        uuid.uuid4(), str(uuid.uuid4()), "province", "PTH-HNI", "TABMIS", "TABMIS", "P1",
+        "incident", arrived - timedelta(hours=3), arrived, setup, arrived_at=arrived,
+    )  # fmt: skip
+
+    assert history.sla is None
+    assert decisions.record_breaches(history, arrived + timedelta(days=30), org, setup) == []
+    assert history.tier == "L1"
+    # Logged three hours late, a call keeps its clock from when it was received.
+    assert late_call.sla is not None
+    assert decisions.record_breaches(late_call, arrived, org, setup) != []
+    assert decisions.is_history(
+        arrived - timedelta(hours=setup.catalog.history_after_hours, seconds=1), arrived,
+        setup.catalog,
+    )  # fmt: skip
