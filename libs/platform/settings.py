@@ -11,6 +11,17 @@ class SettingError(RuntimeError):
     """A setting is missing or malformed; the message names the variable to change."""
 
 
+def positive_seconds(name: str, default: float) -> float:
+    """A duration setting in seconds, from the environment; a word or a zero names itself."""
+    try:
+        seconds = float(os.environ.get(name, default))
+    except ValueError:
+        raise SettingError(f"{name} must be a number of seconds") from None
+    if seconds <= 0:
+        raise SettingError(f"{name} must be positive")
+    return seconds
+
+
 @dataclass(frozen=True)
 class Settings:
     service: str

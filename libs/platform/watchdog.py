@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 
-from libs.platform.settings import SettingError
+from libs.platform.settings import positive_seconds
 
 log = logging.getLogger(__name__)
 
@@ -23,14 +23,7 @@ DEFAULT_TIMEOUT_S = 180.0
 
 
 def startup_timeout_s() -> float:
-    name = "HOTRO_STARTUP_TIMEOUT_S"
-    try:
-        seconds = float(os.environ.get(name, DEFAULT_TIMEOUT_S))
-    except ValueError:
-        raise SettingError(f"{name} must be a number of seconds") from None
-    if seconds <= 0:
-        raise SettingError(f"{name} must be positive")
-    return seconds
+    return positive_seconds("HOTRO_STARTUP_TIMEOUT_S", DEFAULT_TIMEOUT_S)
 
 
 class StartupWatchdog:

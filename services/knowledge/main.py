@@ -17,7 +17,7 @@ from libs.catalog.loader import catalog_dir
 from libs.events.sinks import ProjectionSink
 from libs.events.topics import INTAKE, ROUTING
 from libs.platform.service import ServiceKit, run_service
-from libs.platform.settings import SettingError
+from libs.platform.settings import positive_seconds
 from services.knowledge.adapters import tickets_projection
 from services.knowledge.adapters.knowledge_base import KnowledgeBase
 from services.knowledge.adapters.seed import load_shipped_articles
@@ -26,21 +26,10 @@ from services.knowledge.api import articles, faq, suggestions
 from services.knowledge.api.deps import install_refusals
 
 
-def _window() -> timedelta:
-    name = "HOTRO_KB_DEFLECTION_WINDOW_S"
-    try:
-        seconds = float(os.environ.get(name, "86400"))
-    except ValueError:
-        raise SettingError(f"{name} must be a number of seconds") from None
-    if seconds <= 0:
-        raise SettingError(f"{name} must be positive")
-    return timedelta(seconds=seconds)
-
-
 async def main() -> None:
     kit = ServiceKit("knowledge")
     catalog = load_catalog()
-    window = _window()
+    window = timedelta(seconds=positive_seconds("HOTRO_KB_DEFLECTION_WINDOW_S", 86400))
     seed_file = Path(os.environ.get("HOTRO_KB_ARTICLES_FILE", catalog_dir() / "kb_articles.yaml"))
     app = await asyncio.to_thread(kit.event_store, KnowledgeApplication)
     pool = await kit.open_pool()

@@ -116,6 +116,14 @@ def test_a_dead_letter_is_listed_and_replayed(suite: Suite, recorded_page: Recor
 
     wait_for(replayed, 30, "the replay counted")
 
+    # Still unreadable: the admin dismisses it with a reason, and it leaves the list.
+    row = page.locator(f"#mail tr[data-mail='{kept['mail_id']}']")
+    row.locator("input[name=reason]").fill("Thư rác, không phải yêu cầu hỗ trợ")
+    row.locator("button[data-move=dismiss]").click()
+    page.wait_for_url("**/admin/mail?kind=dead_letter&done=dismiss*")
+    assert "đã bỏ qua" in page.locator("#flash").inner_text()
+    assert page.locator(f"#mail tr[data-mail='{kept['mail_id']}']").count() == 0
+
 
 def test_other_roles_get_a_403_page_on_admin_pages(
     suite: Suite, recorded_page: RecordedPage

@@ -100,6 +100,8 @@ def test_a_request_goes_up_the_ladder_and_back_through_the_pages(
     screenshot(page, "queue")
     page.locator(f"tr[data-number='{number}'] a").click()
     page.wait_for_url(f"**/workspace/tickets/{number}")
+    # The knowledge base's articles for a TABMIS error, computed once the ticket arrived.
+    reload_until(page, "#kb-suggestions li[data-article]", 60, "the knowledge base's suggestions")
     owner = _view(suite, number)["owner"]
     agent = {"name": OFFICER, "email": "hni.ws@kbnn.gov.vn", "office": owner, "role": "province_it"}
     assert api_post(suite, "/agents", agent).status_code in (200, 201)

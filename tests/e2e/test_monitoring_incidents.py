@@ -240,7 +240,8 @@ def test_a_district_left_with_fewer_than_two_working_channels_is_its_provinces_i
     incident = _the_one(suite, "the district's incident", unit=DISTRICT)
     assert (incident["tier"], incident["first_handler"]["kind"]) == ("L1", "province")
     # The L1 of the unit carrying the closed district treasury on (issue 14).
-    assert incident["handler"] == unit_l1_office(DISTRICT) and incident["province"] == "BDG"
+    # ...filed under the province in force (Bình Dương merged into TP.HCM on 1 July 2025).
+    assert incident["handler"] == unit_l1_office(DISTRICT) and incident["province"] == "HCM"
     assert incident["priority"] == "P2"
     text = incident["description"]
     assert "KBNN Bến Cát" in text and "1/2 kênh truyền" in text

@@ -71,3 +71,29 @@ def test_a_2024_quarter_counts_the_old_provinces_and_a_2026_one_the_new(suite: S
     new = wait_until(lambda: grouped("2026-Q3", {"TQG": 2}), 90, "the 2026 report")
     assert old["HGG"] >= 1 and old["TQG"] >= 1
     assert "HGG" not in new and new["TQG"] >= 2
+
+    # Tuyên Quang's staff carry on Hà Giang: its 2024 ticket is in their queue, and only theirs.
+    tuyen_quang = issue_token(suite, Principal("PTH-TQG", "province_it", province="TQG"))
+    lao_cai = issue_token(suite, Principal("PTH-LCI", "province_it", province="LCI"))
+    old_ha_giang = ids[("2024-Q4", "Hà Giang")]
+
+    def listed(token: str, **params: str) -> set[str]:
+        answer = httpx.get(
+            f"{suite.url('intake')}/api/v1/tickets",
+            params={"limit": 200, **params},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+        return {row["id"] for row in answer.json()["data"]}
+
+    assert old_ha_giang in listed(tuyen_quang) and old_ha_giang in listed(
+        tuyen_quang, province="HGG"
+    )
+    assert old_ha_giang not in listed(lao_cai)
+    read = httpx.get(
+        f"{suite.url('intake')}/api/v1/tickets/{old_ha_giang}",
+        headers={"Authorization": f"Bearer {tuyen_quang}"},
+        timeout=30,
+    )
+    assert read.status_code == 200 and read.json()["province"] == "HGG"

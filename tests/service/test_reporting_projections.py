@@ -277,6 +277,39 @@ async def test_the_ticket_row_is_the_same_whichever_topic_arrives_first(database
         assert first["resolved_at"] == at(30)
 
 
+async def test_the_desks_priority_and_corrections_win_whatever_arrives_after_them(
+    database_url: str,
+) -> None:
+    """Issue 13: a priority raised (by the desk, or automatically for a district's WAN) and a
+    corrected province stay in the report even when routing's decision arrives later."""
+    async with reporting(database_url) as model:
+        ticket_id = new_ticket_id()
+        raised = event(
+            "intake",
+            c.TicketPriorityChanged(
+                ticket_id=ticket_id, priority="P1", previous="P2", reason="Toàn tỉnh ngừng",
+                actor="Phạm Văn Hùng", at=at(5),
+            ),
+            minutes=5,
+        )  # fmt: skip
+        corrected = event(
+            "intake",
+            c.TicketCorrected(
+                ticket_id=ticket_id, changes={"unit_province": "HCM", "subject": "Lỗi TABMIS"},
+                previous={"unit_province": "HNI", "subject": "Lỗi kết sổ TABMIS"},
+                reason="Nhầm tỉnh", actor="Phạm Văn Hùng", at=at(6),
+            ),
+            minutes=6,
+        )  # fmt: skip
+        await model.feed(submitted(ticket_id, "YC-2026-000009"), raised, corrected)
+        await model.feed(routed(ticket_id), assigned(ticket_id))  # routing's P2 comes last
+
+        row = await _ticket(model, ticket_id)
+        assert row["priority"] == "P1"
+        assert (row["province"], row["subject"]) == ("HCM", "Lỗi TABMIS")
+        assert row["unit_kind"] == "kbnn_province"  # not corrected: as submitted
+
+
 async def test_statuses_in_order_with_their_durations_and_reopening_clears_the_resolution(
     database_url: str,
 ) -> None:

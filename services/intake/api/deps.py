@@ -85,11 +85,13 @@ async def _authenticate(request: Request) -> Authentication | None:
 
 def in_force(principal: Principal, catalog: Catalog) -> Principal:
     """A province_it token issued for a province absorbed in 2025 acts for its successor (the
-    tickets filed from then carry the new code); a current code is left as it is."""
+    tickets filed from then carry the new code), and a successor's token reaches the tickets
+    its absorbed provinces filed before (they carry the old code)."""
     if principal.province is None:
         return principal
-    current = catalog.as_of(request_day(None)).province_code(principal.province)
-    return principal if current == principal.province else replace(principal, province=current)
+    today = catalog.as_of(request_day(None))
+    current = today.province_code(principal.province) or principal.province
+    return replace(principal, province=current, absorbed=frozenset(today.predecessors(current)))
 
 
 async def optional_user(request: Request) -> Principal | None:

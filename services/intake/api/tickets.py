@@ -31,7 +31,7 @@ from services.intake.api.queue_filters import (
 from services.intake.api.requester_view import RequesterTicket, RequesterTickets, for_requester
 from services.intake.api.schemas import TicketCreate, TicketCreated, TicketPublic, TicketsPublic
 from services.intake.api.uploads import read_uploads, ticket_request_body
-from services.intake.domain.access import ROLES, TicketScope, can_read
+from services.intake.domain.access import ROLES, TicketScope, can_read, covers_province
 from services.intake.domain.numbers import is_ticket_number
 from services.intake.domain.received import received_at_problem
 from services.intake.domain.ticket import Ticket
@@ -367,7 +367,7 @@ async def scoped_where(svc: Services, user: Principal, filters: TicketFilters) -
         where.columns["parent"] = await _parent_of(svc, user, filters.parent)
     if user.role == "province_it":
         asked = where.columns.get("province") or []
-        if any(p != user.province for p in asked):
+        if not all(covers_province(user, p) for p in asked):
             raise FieldError(
                 ("query", "province"),
                 f"Cán bộ tỉnh {user.province} chỉ xem được yêu cầu của tỉnh mình. / "
@@ -375,7 +375,8 @@ async def scoped_where(svc: Services, user: Principal, filters: TicketFilters) -
                 status=403,
                 kind="forbidden",
             )
-        where.columns["province"] = user.province or ""
+        # Its own tickets and those the provinces it absorbed filed before (issue 14).
+        where.columns["province"] = asked or [user.province or "", *sorted(user.absorbed)]
     if user.role == "requester":
         where.columns["lower(requester->>'email')"] = (user.email or "").lower()
     return where
@@ -409,7 +410,7 @@ async def scope_known_errors(svc: Services, user: Principal, answer: JSONRespons
     provinces = await svc.queries.provinces_of(linked)
     for error in payload.get("data") or []:
         error["tickets"] = [
-            t for t in error.get("tickets") or [] if provinces.get(str(t)) == user.province
+            t for t in error.get("tickets") or [] if covers_province(user, provinces.get(str(t)))
         ]
     return JSONResponse(payload, status_code=200)
 
@@ -421,7 +422,7 @@ def scope_digest(user: Principal, answer: JSONResponse) -> JSONResponse:
     payload = orjson.loads(answer.body)
     departments = []
     for entry in payload.get("departments") or []:
-        own = [p for p in entry.get("proposals") or [] if p.get("province") == user.province]
+        own = [p for p in entry.get("proposals") or [] if covers_province(user, p.get("province"))]
         if own:
             departments.append({**entry, "proposals": own, "count": len(own)})
     return JSONResponse({**payload, "departments": departments}, status_code=200)

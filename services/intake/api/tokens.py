@@ -64,7 +64,9 @@ class TokensPublic(BaseModel):
 
 def _public(record: TokenRecord) -> dict[str, object]:
     fields = {k: v for k, v in record.__dict__.items() if k != "principal"}
-    return {**record.principal.__dict__, **fields, "status": status_of(record, datetime.now(UTC))}
+    # `absorbed` is worked out from the catalog on each request; a token does not hold it.
+    scope = {k: v for k, v in record.principal.__dict__.items() if k != "absorbed"}
+    return {**scope, **fields, "status": status_of(record, datetime.now(UTC))}
 
 
 @router.post("", status_code=201, response_model=TokenIssued)

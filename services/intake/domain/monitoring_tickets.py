@@ -107,6 +107,11 @@ def new_ticket(
 ) -> Ticket:
     unit_code = unit_of(fact)
     unit = catalog.units.get(unit_code)
+    # The estate names a district by the province of its day; the ticket is filed under the
+    # province in force when the incident opened (issue 14: Bình Dương's districts are TP.HCM's).
+    province = (
+        catalog.as_of(fact.at.astimezone(VN).date()).province_code(unit.province) if unit else None
+    )
     description = f"{fact.description}\n\nMã sự cố giám sát: {fact.incident_id}"
     if fact.truncated_alerts:
         description += (
@@ -123,7 +128,7 @@ def new_ticket(
         application_code=fact.application,
         priority=fact.priority,
         unit_kind=unit.kind if unit else None,
-        unit_province=unit.province if unit else None,
+        unit_province=province,
         submitted_by=ACTOR,
     )
 

@@ -28,11 +28,12 @@ from services.intake.web.sessions import WebSession
 admin = APIRouter(include_in_schema=False)
 PEOPLE_PAGE = 100
 #: Kinds of mail an admin deals with, and the buttons each kind gets (API calls that exist).
-MAIL_KINDS = {"dead_letter": ("replay",), "held": ("accept", "as-ticket")}
+MAIL_KINDS = {"dead_letter": ("replay", "dismiss"), "held": ("accept", "as-ticket")}
 MAIL_BUTTONS = {
     "replay": "Xử lý lại",
     "accept": "Nhận làm trao đổi",
     "as-ticket": "Tạo yêu cầu mới",
+    "dismiss": "Bỏ qua",
 }
 
 
@@ -253,11 +254,15 @@ async def mail(request: Request, session: Session, kind: str = "dead_letter") ->
 async def mail_move(request: Request, session: Session, mail_id: str, move: str) -> Response:
     if not _signed_in_staff(session) or session is None:
         return to("/sign-in")
-    await check_form(request, session.csrf)
+    form = await check_form(request, session.csrf)
     kind = next((k for k, moves in MAIL_KINDS.items() if move in moves), None)
     if kind is None:
         return error_page(request, session, 404, "Không có thao tác này.")
-    answer = await api(request, session, "POST", f"/inbound/messages/{seg(mail_id)}/{move}")
+    # A dismissal says why (it stays in the message's history); the API names a missing one.
+    body = {"reason": form.get("reason", "").strip()} if move == "dismiss" else None
+    answer = await api(
+        request, session, "POST", f"/inbound/messages/{seg(mail_id)}/{move}", json=body
+    )
     if not answer.ok:
         return api_error(request, session, answer)
     outcome = (answer.json() or {}).get("outcome", "")

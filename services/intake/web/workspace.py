@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from services.intake.api.deps import in_force
 from services.intake.domain.access import Principal, TicketScope
 from services.intake.web.api_client import seg
 from services.intake.web.auth import check_form, principal
@@ -131,7 +132,8 @@ async def _ticket_context(
     children = await api(
         request, session, "GET", "/tickets", params={"parent": ticket["id"], "limit": 200}
     )
-    user = principal(session)
+    # As the API reads the token: a successor province's staff act on what it absorbed.
+    user = in_force(principal(session), request.app.state.services.catalog)
     scope = TicketScope(
         ticket.get("province"), ticket.get("group"), (ticket.get("requester") or {}).get("email")
     )
@@ -139,6 +141,7 @@ async def _ticket_context(
     agents = await _agents_at(request, session, ticket.get("handler")) if actions else []
     return None, {
         "agents": agents,
+        "suggestions": await _suggestions_for(request, session, ticket["id"]),
         "ticket": ticket,
         "children": children.json()["data"] if children.ok else [],
         "actions": actions,
@@ -148,6 +151,18 @@ async def _ticket_context(
         "done": request.query_params.get("done", ""),
         "ACTION_LABELS": {a.name: a.label for a in ACTIONS.values()},
     }
+
+
+async def _suggestions_for(
+    request: Request, session: WebSession, ticket_id: str
+) -> dict[str, Any] | None:
+    """The knowledge base's articles and solved tickets like this one (SPEC §6b), for staff;
+    the page is shown without them when the knowledge service does not answer."""
+    answer = await api(request, session, "GET", f"/tickets/{seg(ticket_id)}/suggestions")
+    if not answer.ok:
+        return None
+    found: dict[str, Any] = answer.json()
+    return found if found.get("articles") or found.get("tickets") else None
 
 
 async def _agents_at(request: Request, session: WebSession, office: str | None) -> list[str]:

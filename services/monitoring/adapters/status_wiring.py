@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -16,7 +15,7 @@ from libs.events.topics import MONITORING
 from libs.platform.eventstore import ServiceApplication
 from libs.platform.outgoing_mail import OutgoingMail
 from libs.platform.service import ServiceKit
-from libs.platform.settings import SettingError
+from libs.platform.settings import positive_seconds
 from services.monitoring.adapters.notices_store import NoticeStore
 from services.monitoring.adapters.results import ResultStore
 from services.monitoring.adapters.status_rollup import StatusRollup, roll_forever
@@ -37,16 +36,6 @@ class StatusServices:
     @property
     def owner_of(self) -> dict[str, str]:
         return {c: a.group for c, a in self.catalog.applications.items()}
-
-
-def _seconds(name: str, default: str) -> float:
-    try:
-        value = float(os.environ.get(name, default))
-    except ValueError:
-        raise SettingError(f"{name} must be a number of seconds") from None
-    if value <= 0:
-        raise SettingError(f"{name} must be positive")
-    return value
 
 
 async def wire_status(
@@ -70,7 +59,7 @@ async def wire_status(
     rollup = StatusRollup(pool, schema, estate, clock, retention_days=max(1, retention.days))
     await rollup.ensure_tables()
     view = StatusView(estate, catalog, results, notices, rollup, clock)
-    every = _seconds("HOTRO_STATUS_ROLLUP_S", "60")
+    every = positive_seconds("HOTRO_STATUS_ROLLUP_S", 60)
     kit.loops.append(lambda stop: roll_forever(rollup, view.recent_notices, every, stop))
 
     subscriptions = SubscriptionStore(pool, schema)

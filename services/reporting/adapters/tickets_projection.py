@@ -3,7 +3,9 @@
 Events of one ticket come from three topics in any order, so each column is written by the
 events of one source only (intake: lifecycle; routing: classification; escalation: ladder),
 and the only shared ones are order-proof: priority (the same value from submission and
-routing) and status (routing's `routed` only replaces nothing or `new`; intake's own status
+routing, until the desk changes it: then `priority_changed_at` says the change wins over
+whatever submission or routing says, in any order, and the latest change over an older one;
+an operator's correction of subject, unit kind or province likewise, by `corrected_at`) and status (routing's `routed` only replaces nothing or `new`; intake's own status
 events arrive in order and are taken as told, reopening included) — the rules the gateway's
 ticket view follows, so the two agree.
 """
@@ -90,6 +92,14 @@ TABLE = Relation(
         "response_breached": ("Đã vi phạm thời hạn phản hồi", "Response target missed"),
         "resolution_breached": ("Đã vi phạm thời hạn giải quyết", "Resolution target missed"),
         "reclassified": ("Đã được phân loại lại thủ công", "Reclassified by an operator"),
+        "priority_changed_at": (
+            "Lần đổi mức ưu tiên gần nhất (bộ phận hỗ trợ hoặc tự động)",
+            "Latest change of priority (by the desk, or automatic)",
+        ),
+        "corrected_at": (
+            "Lần sửa thông tin gần nhất (tiêu đề, loại đơn vị, tỉnh)",
+            "Latest correction of subject, unit kind or province",
+        ),
     },
 )
 
@@ -130,7 +140,9 @@ CREATE TABLE IF NOT EXISTS {s}.tickets (
   max_tier text,
   response_breached boolean NOT NULL DEFAULT false,
   resolution_breached boolean NOT NULL DEFAULT false,
-  reclassified boolean NOT NULL DEFAULT false
+  reclassified boolean NOT NULL DEFAULT false,
+  priority_changed_at timestamptz,
+  corrected_at timestamptz
 );
 CREATE INDEX IF NOT EXISTS tickets_received ON {s}.tickets (received_at);
 """
@@ -155,9 +167,13 @@ async def _submitted(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
         conn,
         s,
         e,
-        "number = %s, channel = %s, subject = %s, unit_code = %s, unit_kind = %s, province = %s,"
-        " picked_application = %s, priority = COALESCE(priority, %s), received_at = %s,"
-        " status = COALESCE(status, 'new')",
+        "number = %s, channel = %s,"
+        " subject = CASE WHEN corrected_at IS NULL THEN %s ELSE subject END, unit_code = %s,"
+        " unit_kind = CASE WHEN corrected_at IS NULL THEN %s ELSE unit_kind END,"
+        " province = CASE WHEN corrected_at IS NULL THEN %s ELSE province END,"
+        " picked_application = %s,"
+        " priority = CASE WHEN priority_changed_at IS NULL THEN COALESCE(priority, %s)"
+        " ELSE priority END, received_at = %s, status = COALESCE(status, 'new')",
         d["number"],
         d["channel"],
         d["subject"],
@@ -177,7 +193,9 @@ async def _routed(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
         conn,
         s,
         e,
-        "application = %s, group_code = %s, type = %s, priority = %s, first_handler_kind = %s,"
+        "application = %s, group_code = %s, type = %s,"
+        " priority = CASE WHEN priority_changed_at IS NULL THEN %s ELSE priority END,"
+        " first_handler_kind = %s,"
         " first_handler_office = %s, policy_version = %s, routed_at = %s,"
         " status = CASE WHEN status IS NULL OR status = 'new' THEN 'routed' ELSE status END",
         d.get("application"),
@@ -306,6 +324,37 @@ async def _breached(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
     await _update(conn, s, e, f"{column} = true")
 
 
+async def _priority_changed(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
+    """The desk's (or an automatic) priority wins over submission's and routing's."""
+    await _ensure(conn, s, e)
+    await conn.execute(
+        f"UPDATE {s}.tickets SET priority = %s, priority_changed_at = %s WHERE ticket_id = %s"
+        " AND (priority_changed_at IS NULL OR priority_changed_at <= %s)",
+        (e.data["priority"], e.data["at"], e.subject, e.data["at"]),
+    )
+
+
+#: The corrected fields reporting keeps, by the name the correction gives them.
+_CORRECTED_COLUMNS = {"subject": "subject", "unit_kind": "unit_kind", "unit_province": "province"}
+
+
+async def _corrected(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
+    changes = {
+        column: e.data["changes"][field]
+        for field, column in _CORRECTED_COLUMNS.items()
+        if field in e.data["changes"]
+    }
+    if not changes:
+        return
+    await _ensure(conn, s, e)
+    sets = ", ".join(f"{column} = %s" for column in changes)
+    await conn.execute(
+        f"UPDATE {s}.tickets SET {sets}, corrected_at = %s WHERE ticket_id = %s"
+        " AND (corrected_at IS NULL OR corrected_at <= %s)",
+        (*changes.values(), e.data["at"], e.subject, e.data["at"]),
+    )
+
+
 HANDLERS = {
     "hotro.ticket.submitted.v1": _submitted,
     "hotro.ticket.routed.v1": _routed,
@@ -319,5 +368,7 @@ HANDLERS = {
     "hotro.ticket.returned.v1": _returned,
     "hotro.ticket.transferred.v1": _transferred,
     "hotro.ticket.sla_breached.v1": _breached,
+    "hotro.ticket.priority_changed.v1": _priority_changed,
+    "hotro.ticket.corrected.v1": _corrected,
 }
 TABLES = (TABLE,)

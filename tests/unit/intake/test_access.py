@@ -11,6 +11,7 @@ from services.intake.domain.access import (
     can_read,
     check_may,
     check_role,
+    covers_province,
     sees_internal_notes,
 )
 
@@ -69,3 +70,17 @@ def test_an_analyst_never_writes_and_the_message_says_so_in_both_languages() -> 
         check_may(CALLERS["analyst"], "comment_public", HNI_TABMIS)
     with pytest.raises(Forbidden):
         check_role(CALLERS["analyst"], frozenset({"admin"}), "issue tokens")
+
+
+def test_a_successor_province_reads_and_acts_on_what_the_province_it_absorbed_filed() -> None:
+    """Issue 14: Hà Giang merged into Tuyên Quang on 1 July 2025; its old tickets carry HGG."""
+    tuyen_quang = Principal("Phòng Tin học Tuyên Quang", "province_it", province="TQG",
+                            absorbed=frozenset({"HGG"}))  # fmt: skip
+    old_ha_giang = TicketScope(province="HGG", group="TABMIS", requester_email=None)
+    lao_cai = TicketScope(province="LCI", group="TABMIS", requester_email=None)
+
+    assert can_read(tuyen_quang, old_ha_giang) and covers_province(tuyen_quang, "TQG")
+    check_may(tuyen_quang, "escalate", old_ha_giang)
+    assert not can_read(tuyen_quang, lao_cai)
+    with pytest.raises(Forbidden):
+        check_may(tuyen_quang, "escalate", lao_cai)

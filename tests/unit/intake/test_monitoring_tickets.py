@@ -220,7 +220,9 @@ def test_a_wan_incident_is_the_district_s_and_goes_to_its_local_it_office() -> N
     )  # fmt: skip
     ticket, _ = opened_ticket(fact)
     assert ticket.requester["unit_code"] == "KBNN-BDG-BENCAT"
-    assert (ticket.unit_kind, ticket.unit_province) == ("kbnn_district", "BDG")
+    # Filed under the province in force that day: Bình Dương merged into TP.HCM in July 2025.
+    assert (ticket.unit_kind, ticket.unit_province) == ("kbnn_district", "HCM")
+    assert catalog().provinces["BDG"].successor == "HCM"
     outcome = routed(ticket)
     assert outcome.type == "incident"
     assert (outcome.first_handler.kind, outcome.first_handler.tier) == ("province", "L1")
