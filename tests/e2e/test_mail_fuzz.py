@@ -38,7 +38,7 @@ from tools.suite import Suite
 
 HTTP_CONCURRENCY = 8
 #: Two tests of 1,000 messages each: each well inside the per-test timeout on a busy machine.
-HTTP_BATCHES = 1
+HTTP_BATCHES = 2
 SMTP_CONNECTIONS = 4
 DONE = "Hotro-Processed"
 
