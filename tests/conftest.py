@@ -45,29 +45,3 @@ def database_url(infra: Infra) -> Iterator[str]:
 def topic_prefix() -> str:
     """Every test gets its own topics and consumer groups (infra.md)."""
     return f"t{uuid.uuid4().hex[:8]}."
-
-
-#: The files that take minutes, longest first (`--durations=0` on a 2-core machine). The
-#: workers take files in collection order: started first, none of them is left running alone
-#: at the end while the other workers wait (the tail was seven minutes of a twenty-minute run).
-LONG_FIRST = (
-    "tests/e2e/test_mail_fuzz.py",
-    "tests/e2e/test_intake_api.py",
-    "tests/e2e/test_access_matrix.py",
-    "tests/browser/test_workspace_actions.py",
-    "tests/e2e/test_make_run.py",
-    "tests/unit/intake/test_mail_mutated_corpus.py",
-    "tests/e2e/test_mail_intake.py",
-    "tests/e2e/test_ladder.py",
-    "tests/browser/test_portal.py",
-    "tests/e2e/test_reporting_delivery.py",
-    "tests/service/test_consumer.py",
-    "tests/e2e/test_resilience.py",
-    "tests/e2e/test_monitoring_incidents.py",
-    "tests/e2e/test_chaos.py",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    rank = {path: i for i, path in enumerate(LONG_FIRST)}
-    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))

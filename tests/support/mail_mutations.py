@@ -31,11 +31,11 @@ DEFAULT_SEED = int(os.environ.get("HOTRO_MAIL_FUZZ_SEED", "17"))
 #: different messages): most through the pure parser and decision in-process (~150/s), a
 #: batch through the HTTP mail gateway (the whole path, storage included), and a few hundred
 #: through a real SMTP conversation and a real IMAP mailbox (their framing is all they add).
-VOLUME = {"domain": 8_700, "http": 1_000, "smtp": 150, "imap": 150}
+VOLUME = {"domain": 9_200, "http": 500, "smtp": 150, "imap": 150}
 
 
 def index_range(path: str) -> range:
-    """The sample indices of one path (`VOLUME` order), e.g. http → 8700..9699."""
+    """The sample indices of one path (`VOLUME` order), e.g. http → 9200..9699."""
     start = 0
     for name, count in VOLUME.items():
         if name == path:
