@@ -29,9 +29,9 @@ async def log_call(
     """Log a call: the caller (directory e-mail, unit code or declared unit), the number to
     call back and the operator's notes become a `phone` ticket."""
     check_role(user, DESK_ROLES, "ghi nhận cuộc gọi / log phone calls")
-    problem = body.called_at and received_at_problem(body.called_at, datetime.now(UTC))
+    problem = body.called_at and received_at_problem(body.called_at, datetime.now(UTC), "called_at")
     if problem:
-        raise FieldError(("body", "called_at"), problem.replace("received_at", "called_at"))
+        raise FieldError(("body", "called_at"), problem)
     given = body.caller.model_dump()
     given["phone"] = body.callback_number.strip()
     requester, unit_kind, province, notes = await requester_of(

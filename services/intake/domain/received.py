@@ -14,15 +14,18 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 CLOCK_SKEW = timedelta(minutes=5)
 
 
-def received_at_problem(received_at: datetime, now: datetime) -> str | None:
-    """Why `received_at` cannot be a request's time of receipt, or None when it can."""
+def received_at_problem(
+    received_at: datetime, now: datetime, field: str = "received_at"
+) -> str | None:
+    """Why `received_at` cannot be a request's time of receipt, or None when it can; the
+    message names `field` (a phone call's `called_at`)."""
     if received_at.tzinfo is None:
-        return "received_at needs a UTC offset"
+        return f"{field} needs a UTC offset"
     if received_at < EARLIEST:
-        return "received_at must be after 1970"
+        return f"{field} must be after 1970"
     if received_at > now + CLOCK_SKEW:
         return (
-            f"received_at {received_at.isoformat()} is in the future"
+            f"{field} {received_at.isoformat()} is in the future"
             f" (more than {int(CLOCK_SKEW.total_seconds() // 60)} minutes ahead of now)"
         )
     return None

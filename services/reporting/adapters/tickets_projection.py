@@ -4,8 +4,8 @@ Events of one ticket come from three topics in any order, so each column is writ
 events of one source only (intake: lifecycle; routing: classification; escalation: ladder),
 and the only shared ones are order-proof: priority (the same value from submission and
 routing, until the desk changes it: then `priority_changed_at` says the change wins over
-whatever submission or routing says, in any order, and the latest change over an older one;
-an operator's correction of subject, unit kind or province likewise, by `corrected_at`) and status (routing's `routed` only replaces nothing or `new`; intake's own status
+routing's decision whichever arrives first; submission, changes and corrections all come in
+order on intake's topic) and status (routing's `routed` only replaces nothing or `new`; intake's own status
 events arrive in order and are taken as told, reopening included) — the rules the gateway's
 ticket view follows, so the two agree.
 """
@@ -96,10 +96,6 @@ TABLE = Relation(
             "Lần đổi mức ưu tiên gần nhất (bộ phận hỗ trợ hoặc tự động)",
             "Latest change of priority (by the desk, or automatic)",
         ),
-        "corrected_at": (
-            "Lần sửa thông tin gần nhất (tiêu đề, loại đơn vị, tỉnh)",
-            "Latest correction of subject, unit kind or province",
-        ),
     },
 )
 
@@ -141,8 +137,7 @@ CREATE TABLE IF NOT EXISTS {s}.tickets (
   response_breached boolean NOT NULL DEFAULT false,
   resolution_breached boolean NOT NULL DEFAULT false,
   reclassified boolean NOT NULL DEFAULT false,
-  priority_changed_at timestamptz,
-  corrected_at timestamptz
+  priority_changed_at timestamptz
 );
 CREATE INDEX IF NOT EXISTS tickets_received ON {s}.tickets (received_at);
 """
@@ -167,13 +162,9 @@ async def _submitted(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
         conn,
         s,
         e,
-        "number = %s, channel = %s,"
-        " subject = CASE WHEN corrected_at IS NULL THEN %s ELSE subject END, unit_code = %s,"
-        " unit_kind = CASE WHEN corrected_at IS NULL THEN %s ELSE unit_kind END,"
-        " province = CASE WHEN corrected_at IS NULL THEN %s ELSE province END,"
-        " picked_application = %s,"
-        " priority = CASE WHEN priority_changed_at IS NULL THEN COALESCE(priority, %s)"
-        " ELSE priority END, received_at = %s, status = COALESCE(status, 'new')",
+        "number = %s, channel = %s, subject = %s, unit_code = %s, unit_kind = %s, province = %s,"
+        " picked_application = %s, priority = COALESCE(priority, %s), received_at = %s,"
+        " status = COALESCE(status, 'new')",
         d["number"],
         d["channel"],
         d["subject"],
@@ -325,13 +316,9 @@ async def _breached(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
 
 
 async def _priority_changed(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
-    """The desk's (or an automatic) priority wins over submission's and routing's."""
-    await _ensure(conn, s, e)
-    await conn.execute(
-        f"UPDATE {s}.tickets SET priority = %s, priority_changed_at = %s WHERE ticket_id = %s"
-        " AND (priority_changed_at IS NULL OR priority_changed_at <= %s)",
-        (e.data["priority"], e.data["at"], e.subject, e.data["at"]),
-    )
+    """The desk's (or an automatic) priority; routing's decision arriving later keeps it."""
+    await _update(conn, s, e, "priority = %s, priority_changed_at = %s", e.data["priority"],
+                  e.data["at"])  # fmt: skip
 
 
 #: The corrected fields reporting keeps, by the name the correction gives them.
@@ -346,13 +333,8 @@ async def _corrected(conn: AsyncConnection[Any], s: str, e: Envelope) -> None:
     }
     if not changes:
         return
-    await _ensure(conn, s, e)
     sets = ", ".join(f"{column} = %s" for column in changes)
-    await conn.execute(
-        f"UPDATE {s}.tickets SET {sets}, corrected_at = %s WHERE ticket_id = %s"
-        " AND (corrected_at IS NULL OR corrected_at <= %s)",
-        (*changes.values(), e.data["at"], e.subject, e.data["at"]),
-    )
+    await _update(conn, s, e, sets, *changes.values())
 
 
 HANDLERS = {

@@ -21,3 +21,8 @@ def test_a_time_ahead_of_the_skew_before_1970_or_without_offset_is_refused() -> 
     assert early is not None and "1970" in early
     naive = received_at_problem(datetime(2026, 1, 1), NOW)
     assert naive is not None and "offset" in naive
+
+
+def test_the_message_names_the_field_the_caller_gave() -> None:
+    ahead = received_at_problem(NOW + timedelta(hours=1), NOW, "called_at")
+    assert ahead is not None and ahead.startswith("called_at ") and "received_at" not in ahead
